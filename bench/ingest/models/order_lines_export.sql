@@ -1,0 +1,5 @@
+-- materialized: view
+-- description: The loaded order lines with year and month, exported as Parquet partitioned by year/month.
+-- partition_by: year, month
+SELECT *, year(order_date) AS year, month(order_date) AS month
+FROM {{ ref("order_lines") }}

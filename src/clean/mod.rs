@@ -1,0 +1,392 @@
+//! Clean: type every raw value, check the declared rules, set aside rejected rows with
+//! the file, line, column, rule and raw text, then drop exact duplicates and keep the
+//! latest version of each key. All of it is SQL generated from the source spec and run
+//! by DuckDB over the whole raw table at once.
+//!
+//! Temp tables per source `s`: `_checked_s` (typed values and a list of failures per
+//! row), `_clean_s` (the rows to load, in file order). Shared across sources:
+//! `_rejects` and `_duplicates`, appended per source, copied to the run log at the end.
+
+use crate::config::{Case, ColumnConfig, ColumnType, ResolvedSource};
+use crate::error::{Error, Result};
+use crate::extract::raw_table;
+use crate::sql::{ident, literal, literal_list};
+use crate::warehouse::Warehouse;
+
+/// Counts of one source's rows through the clean stage.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CleanStats {
+    /// Rows with at least one failed rule.
+    pub rejected: i64,
+    /// Rows identical to an earlier row (every declared column, as delivered).
+    pub exact_duplicates: i64,
+    /// Older versions of a key replaced by a later one.
+    pub superseded: i64,
+    /// Rows left to load.
+    pub clean: i64,
+}
+
+/// Name of the temp table of rows ready to load.
+pub fn clean_table(source: &str) -> String {
+    ident(&format!("_clean_{source}"))
+}
+
+/// Where a source's current keys come from, for other sources' `references`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// The warehouse table (the source was not read this run).
+    Table,
+    /// This run's clean rows (the table is rebuilt from them).
+    Clean,
+    /// Both (rows merged into or appended to the table).
+    Both,
+}
+
+fn keys_view(source: &str) -> String {
+    ident(&format!("_keys_{source}"))
+}
+
+/// Exposes the rows a source will hold after loading as the temp view `_keys_<name>`,
+/// which `references` checks of later sources join against.
+pub fn expose_keys(
+    wh: &Warehouse,
+    source: &crate::config::SourceConfig,
+    from: KeySource,
+) -> Result<()> {
+    let cols: Vec<String> = source.columns.iter().map(|c| ident(&c.name)).collect();
+    let cols = cols.join(", ");
+    let table = crate::sql::qualified("main", &source.name);
+    let clean = clean_table(&source.name);
+    let body = match from {
+        KeySource::Table => format!("SELECT {cols} FROM {table}"),
+        KeySource::Clean => format!("SELECT {cols} FROM {clean}"),
+        KeySource::Both => {
+            format!("SELECT {cols} FROM {table} UNION ALL SELECT {cols} FROM {clean}")
+        }
+    };
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP VIEW {} AS {body}",
+        keys_view(&source.name)
+    ))
+}
+
+/// Creates the shared `_rejects` and `_duplicates` temp tables for a run.
+pub fn prepare(wh: &Warehouse) -> Result<()> {
+    wh.exec(
+        "CREATE OR REPLACE TEMP TABLE _rejects (run_id BIGINT, source VARCHAR, file VARCHAR,
+             line BIGINT, column_name VARCHAR, rule VARCHAR, value VARCHAR, message VARCHAR,
+             raw_text VARCHAR);
+         CREATE OR REPLACE TEMP TABLE _duplicates (run_id BIGINT, source VARCHAR, file VARCHAR,
+             line BIGINT, kind VARCHAR, kept_file VARCHAR, kept_line BIGINT);",
+    )
+}
+
+/// The SQL expression for a column's text after the declared normalisations: trim,
+/// blank as NULL, value aliases (ignoring case), stripped characters and parentheses
+/// for negatives (numbers).
+fn normalized_text(c: &ColumnConfig, raw: &str) -> String {
+    let mut v = if c.trim {
+        format!("NULLIF(trim({raw}), '')")
+    } else {
+        format!("NULLIF({raw}, '')")
+    };
+    if !c.values.is_empty() {
+        let arms: Vec<String> = c
+            .values
+            .iter()
+            .map(|(from, to)| {
+                format!(
+                    "WHEN {} THEN {}",
+                    literal(&from.trim().to_lowercase()),
+                    literal(to)
+                )
+            })
+            .collect();
+        v = format!("(CASE lower({v}) {} ELSE {v} END)", arms.join(" "));
+    }
+    if let Some(chars) = &c.strip {
+        for ch in chars.chars() {
+            v = format!("replace({v}, {}, '')", literal(&ch.to_string()));
+        }
+        v = format!("NULLIF(trim({v}), '')");
+    }
+    if c.parentheses_negative {
+        v = format!("(CASE WHEN {v} LIKE '(%)' THEN '-' || trim(substr({v}, 2, length({v}) - 2)) ELSE {v} END)");
+    }
+    v
+}
+
+/// The SQL expression turning raw text `v` (already trimmed and blank-as-NULL) into the
+/// column's type; NULL when it does not convert.
+fn typed_expr(c: &ColumnConfig, v: &str) -> String {
+    match c.ty {
+        ColumnType::String => match c.case {
+            Some(Case::Upper) => format!("upper({v})"),
+            Some(Case::Lower) => format!("lower({v})"),
+            None => v.to_string(),
+        },
+        // TRY_CAST('12.5' AS BIGINT) rounds to 13: only whole numbers convert.
+        ColumnType::Integer => {
+            format!(
+                "CASE WHEN regexp_full_match({v}, '[+-]?[0-9]+') THEN TRY_CAST({v} AS BIGINT) END"
+            )
+        }
+        ColumnType::Decimal(p, s) => format!("TRY_CAST({v} AS DECIMAL({p},{s}))"),
+        ColumnType::Boolean => format!("TRY_CAST({v} AS BOOLEAN)"),
+        ColumnType::Date if c.formats.is_empty() => format!("TRY_CAST({v} AS DATE)"),
+        ColumnType::Date => format!(
+            "CAST(TRY_STRPTIME({v}, {}) AS DATE)",
+            literal_list(c.formats.iter().map(String::as_str))
+        ),
+        ColumnType::Timestamp if c.formats.is_empty() => format!("TRY_CAST({v} AS TIMESTAMP)"),
+        ColumnType::Timestamp => {
+            format!(
+                "TRY_STRPTIME({v}, {})",
+                literal_list(c.formats.iter().map(String::as_str))
+            )
+        }
+    }
+}
+
+fn type_message(c: &ColumnConfig) -> String {
+    match c.ty {
+        ColumnType::Date | ColumnType::Timestamp if !c.formats.is_empty() => {
+            format!(
+                "not a {} in any of the formats {}",
+                c.ty,
+                c.formats.join(", ")
+            )
+        }
+        _ => format!("not a valid {}", c.ty),
+    }
+}
+
+/// One failure check: a condition over the typed row and the struct it yields.
+fn failure(cond: &str, column: &str, rule: &str, value: &str, message: &str) -> String {
+    format!(
+        "CASE WHEN {cond} THEN {{'column_name': {col}, 'rule': {rule}, 'value': {value}, \
+         'message': {msg}}} END",
+        col = literal(column),
+        rule = literal(rule),
+        msg = literal(message),
+    )
+}
+
+/// Types, checks and dedupes one source into `_clean_<name>`; appends to `_rejects`
+/// and `_duplicates`.
+///
+/// The generated statement has three layers so each expression is computed once per
+/// row: `n` (raw text normalised: trimmed, aliased, stripped), `t` (typed values),
+/// then the list of failed rules per row, joined with the referenced sources' keys.
+pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<CleanStats> {
+    let cfg = &source.config;
+    let raw = raw_table(&cfg.name);
+    let checked = ident(&format!("_checked_{}", cfg.name));
+    let clean = clean_table(&cfg.name);
+    let delim = match cfg.csv.as_ref().and_then(|c| c.delimiter) {
+        Some(d) => d.to_string(),
+        None if cfg.format == crate::config::Format::Tsv => "\t".into(),
+        None => ",".into(),
+    };
+
+    let mut norm_cols = Vec::new();
+    let mut typed_cols = Vec::new();
+    let mut checks = Vec::new();
+    let mut joins = Vec::new();
+    for (i, c) in cfg.columns.iter().enumerate() {
+        let raw_col = ident(&format!("_raw_{}", c.name));
+        let norm_col = ident(&format!("_n_{}", c.name));
+        norm_cols.push(format!(
+            "r.{name} AS {raw_col}, {n} AS {norm_col}",
+            name = ident(&c.name),
+            n = normalized_text(c, &format!("r.{}", ident(&c.name)))
+        ));
+        let name = ident(&c.name);
+        typed_cols.push(format!(
+            "{} AS {name}",
+            typed_expr(c, &format!("n.{norm_col}"))
+        ));
+        let (r, v, t) = (
+            format!("t.{raw_col}"),
+            format!("t.{norm_col}"),
+            format!("t.{name}"),
+        );
+        if c.required || cfg.key.contains(&c.name) {
+            checks.push(failure(
+                &format!("{v} IS NULL"),
+                &c.name,
+                "required",
+                &r,
+                "a value is required",
+            ));
+        }
+        if c.ty != ColumnType::String {
+            let cond = format!("{v} IS NOT NULL AND {t} IS NULL");
+            checks.push(failure(&cond, &c.name, "type", &r, &type_message(c)));
+        }
+        if let ColumnType::Decimal(_, scale) = c.ty {
+            // TRY_CAST('12.345' AS DECIMAL(18,2)) rounds to 12.35: more decimals than the
+            // declared scale is a reject, not a silent rounding.
+            let cond = format!("{t} IS NOT NULL AND TRY_CAST({v} AS DECIMAL(38,12)) <> {t}");
+            checks.push(failure(
+                &cond,
+                &c.name,
+                "scale",
+                &r,
+                &format!("has more than {scale} decimals"),
+            ));
+        }
+        if let Some(min) = c.min {
+            let msg = format!("must be at least {min}");
+            checks.push(failure(&format!("{t} < {min}"), &c.name, "min", &r, &msg));
+        }
+        if let Some(max) = c.max {
+            let msg = format!("must be at most {max}");
+            checks.push(failure(&format!("{t} > {max}"), &c.name, "max", &r, &msg));
+        }
+        if let Some((src, col)) = c.references.as_deref().and_then(|x| x.split_once('.')) {
+            let alias = format!("ref{i}");
+            joins.push(format!(
+                "LEFT JOIN (SELECT DISTINCT {col} AS k FROM {tbl}) {alias} ON {alias}.k = {t}",
+                col = ident(col),
+                tbl = keys_view(src),
+            ));
+            let cond = format!("{t} IS NOT NULL AND {alias}.k IS NULL");
+            checks.push(failure(
+                &cond,
+                &c.name,
+                "references",
+                &r,
+                &format!("not found in {src}.{col}"),
+            ));
+        }
+    }
+    if checks.is_empty() {
+        // Gives the list its struct type when a source declares no rule at all.
+        checks.push(failure("false", "", "", "NULL::VARCHAR", ""));
+    }
+    let raw_text = format!(
+        "coalesce(r._raw_text, concat_ws({}, {}))",
+        literal(&delim),
+        cfg.columns
+            .iter()
+            .map(|c| format!("coalesce(r.{}, '')", ident(&c.name)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP TABLE {checked} AS
+         WITH n AS (
+             SELECT r._file, r._line, r._parse_error, {raw_text} AS _raw_text, {norm}
+             FROM {raw} r
+         ), t AS (
+             SELECT n.*, {typed} FROM n
+         )
+         SELECT t.*,
+             CASE WHEN t._parse_error IS NOT NULL
+                  THEN [{{'column_name': NULL::VARCHAR, 'rule': 'parse', 'value': NULL::VARCHAR,
+                          'message': t._parse_error}}]
+                  ELSE list_filter([{checks}], lambda x: x IS NOT NULL) END AS _errors
+         FROM t {joins}",
+        norm = norm_cols.join(", "),
+        typed = typed_cols.join(", "),
+        checks = checks.join(", "),
+        joins = joins.join(" "),
+    ))?;
+    wh.conn
+        .execute(
+            &format!(
+                "INSERT INTO _rejects
+                 SELECT ?, ?, _file, _line, e.column_name, e.rule, e.value, e.message, _raw_text
+                 FROM (SELECT _file, _line, _raw_text, unnest(_errors) AS e FROM {checked}
+                       WHERE len(_errors) > 0)
+                 ORDER BY _file, _line"
+            ),
+            duckdb::params![run_id, cfg.name],
+        )
+        .map_err(|e| Error::db(format!("collecting rejects of `{}`", cfg.name), e))?;
+
+    // Dedupe the valid rows: exact duplicates (same text in every declared column, as
+    // delivered), then the latest version of each key.
+    let exact_part: Vec<String> = cfg
+        .columns
+        .iter()
+        .map(|c| ident(&format!("_raw_{}", c.name)))
+        .collect();
+    let exact_part = exact_part.join(", ");
+    let (key_rank, kept_file, kept_line) = if cfg.key.is_empty() {
+        ("1".to_string(), "NULL".to_string(), "NULL".to_string())
+    } else {
+        let key: Vec<String> = cfg.key.iter().map(|k| ident(k)).collect();
+        let latest = cfg
+            .latest_by
+            .as_ref()
+            .map(|l| format!("{} DESC NULLS LAST, ", ident(l)))
+            .unwrap_or_default();
+        let w = format!(
+            "OVER (PARTITION BY {} ORDER BY {latest}_file DESC, _line DESC)",
+            key.join(", ")
+        );
+        (
+            format!("row_number() {w}"),
+            format!("first_value(_file) {w}"),
+            format!("first_value(_line) {w}"),
+        )
+    };
+    let ranked = ident(&format!("_ranked_{}", cfg.name));
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP TABLE {ranked} AS
+         WITH valid AS (
+             SELECT *,
+                 row_number() OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_rn,
+                 first_value(_file) OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_file,
+                 first_value(_line) OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_line
+             FROM {checked} WHERE len(_errors) = 0
+         ), distinct_rows AS (
+             SELECT *, {key_rank} AS _key_rn, {kept_file} AS _kept_file, {kept_line} AS _kept_line
+             FROM valid WHERE _exact_rn = 1
+         )
+         SELECT *, NULL::BIGINT AS _key_rn, NULL::VARCHAR AS _kept_file, NULL::BIGINT AS _kept_line
+         FROM valid WHERE _exact_rn > 1
+         UNION ALL BY NAME
+         SELECT * FROM distinct_rows"
+    ))?;
+    wh.conn
+        .execute(
+            &format!(
+                "INSERT INTO _duplicates
+                 SELECT ?, ?, _file, _line,
+                        CASE WHEN _exact_rn > 1 THEN 'exact' ELSE 'superseded' END,
+                        CASE WHEN _exact_rn > 1 THEN _exact_file ELSE _kept_file END,
+                        CASE WHEN _exact_rn > 1 THEN _exact_line ELSE _kept_line END
+                 FROM {ranked} WHERE _exact_rn > 1 OR _key_rn > 1
+                 ORDER BY _file, _line"
+            ),
+            duckdb::params![run_id, cfg.name],
+        )
+        .map_err(|e| Error::db(format!("recording duplicates of `{}`", cfg.name), e))?;
+    let cols: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP TABLE {clean} AS
+         SELECT _file, _line, {cols} FROM {ranked}
+         WHERE _exact_rn = 1 AND _key_rn = 1 ORDER BY _file, _line",
+        cols = cols.join(", ")
+    ))?;
+    let count = |sql: String| -> Result<i64> {
+        wh.conn
+            .query_row(&sql, [], |r| r.get(0))
+            .map_err(|e| Error::db(format!("counting `{}`", cfg.name), e))
+    };
+    let stats = CleanStats {
+        rejected: count(format!(
+            "SELECT count(*) FROM {checked} WHERE len(_errors) > 0"
+        ))?,
+        exact_duplicates: count(format!("SELECT count(*) FROM {ranked} WHERE _exact_rn > 1"))?,
+        superseded: count(format!(
+            "SELECT count(*) FROM {ranked} WHERE _exact_rn = 1 AND _key_rn > 1"
+        ))?,
+        clean: count(format!("SELECT count(*) FROM {clean}"))?,
+    };
+    wh.exec(&format!("DROP TABLE {ranked}; DROP TABLE {checked}"))?;
+    Ok(stats)
+}

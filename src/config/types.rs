@@ -1,0 +1,424 @@
+//! Serde types of the pipeline YAML (`version: 1`). Every struct denies unknown fields;
+//! the doc comments double as the configuration reference in the README.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+/// A whole pipeline file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    /// Config format version; only `1` exists.
+    pub version: u32,
+    /// The pipeline's name, recorded in the run log.
+    pub name: String,
+    /// Free text shown by `validate`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Default as-of date (`YYYY-MM-DD` or `latest`); `--as-of` on the command line wins.
+    #[serde(default)]
+    pub as_of: Option<AsOf>,
+    /// Where `as_of: latest` looks: `source.column` of a date column, e.g.
+    /// `orders.order_date`.
+    #[serde(default)]
+    pub latest_from: Option<String>,
+    /// Where the warehouse and its outputs live.
+    pub warehouse: WarehouseConfig,
+    /// The extracts to load.
+    pub sources: Vec<SourceConfig>,
+    /// The SQL models.
+    pub models: ModelsConfig,
+    /// The reports to render.
+    #[serde(default)]
+    pub reports: Vec<ReportConfig>,
+    /// Extra template variables for models and reports (`{{ var.name }}`).
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+}
+
+/// A date, or the keyword `latest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum AsOf {
+    /// A fixed date.
+    Date(NaiveDate),
+    /// The latest date found in `latest_from` after loading.
+    Latest,
+}
+
+impl TryFrom<String> for AsOf {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl std::str::FromStr for AsOf {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("latest") {
+            return Ok(AsOf::Latest);
+        }
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(AsOf::Date)
+            .map_err(|_| {
+                format!("invalid as-of `{s}`: expected a date like 2026-09-30 or `latest`")
+            })
+    }
+}
+
+/// Warehouse location and engine settings. Relative paths resolve against the folder of
+/// the pipeline file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseConfig {
+    /// The DuckDB database file.
+    pub database: String,
+    /// Folder of the Parquet outputs; each table is published at `<parquet_dir>/<table>/`.
+    pub parquet_dir: String,
+    /// Folder of the rendered reports.
+    pub reports_dir: String,
+    /// DuckDB `memory_limit`, e.g. `2GB`.
+    #[serde(default)]
+    pub memory_limit: Option<String>,
+    /// DuckDB worker threads.
+    #[serde(default)]
+    pub threads: Option<u32>,
+}
+
+/// File format of an extract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Comma (or `csv.delimiter`) separated values.
+    Csv,
+    /// Tab separated values.
+    Tsv,
+    /// One JSON object per line; "line" in rejects is the file line.
+    Ndjson,
+    /// A JSON array of objects; "line" in rejects is the element index (from 1).
+    Json,
+    /// Parquet; "line" in rejects is the row index (from 1).
+    Parquet,
+    /// An Excel workbook sheet; "line" in rejects is the sheet row.
+    Xlsx,
+}
+
+/// Text encoding of a CSV/TSV/NDJSON extract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// UTF-8, with or without a byte-order mark.
+    #[default]
+    #[serde(rename = "utf-8", alias = "utf8")]
+    Utf8,
+    /// GBK (simplified/traditional Chinese, Windows code page 936).
+    Gbk,
+    /// GB18030, the superset of GBK.
+    Gb18030,
+}
+
+/// Options of the XLSX reader.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XlsxOptions {
+    /// Sheet name; default the first sheet.
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// 1-based row of the header; default 1.
+    #[serde(default = "default_header_row")]
+    pub header_row: u32,
+}
+
+fn default_header_row() -> u32 {
+    1
+}
+
+/// Options of the CSV/TSV reader.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvOptions {
+    /// Field delimiter; default `,` (`\t` for `tsv`).
+    #[serde(default)]
+    pub delimiter: Option<char>,
+    /// Quote character; default `"`.
+    #[serde(default = "default_quote")]
+    pub quote: char,
+    /// Whether line 1 (after `skip_rows`) is a header; default true.
+    #[serde(default = "default_true")]
+    pub header: bool,
+    /// Lines to skip before the header.
+    #[serde(default)]
+    pub skip_rows: u32,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: None,
+            quote: '"',
+            header: true,
+            skip_rows: 0,
+        }
+    }
+}
+
+fn default_quote() -> char {
+    '"'
+}
+fn default_true() -> bool {
+    true
+}
+
+/// One extract (a file or a glob of files) and how to type, check and dedupe it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Table name in the warehouse; letters, digits and `_`.
+    pub name: String,
+    /// File path or glob, relative to the pipeline file.
+    pub path: String,
+    /// File format.
+    pub format: Format,
+    /// CSV/TSV reader options.
+    #[serde(default)]
+    pub csv: Option<CsvOptions>,
+    /// XLSX reader options.
+    #[serde(default)]
+    pub xlsx: Option<XlsxOptions>,
+    /// Text encoding (CSV, TSV, NDJSON, JSON); default UTF-8.
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// How the warehouse table is updated from the files: `snapshot` (default; the
+    /// extract is the whole truth, the table is replaced), `incremental` (new or changed
+    /// files are merged by key, latest wins) or `append` (new files are appended; event
+    /// logs).
+    #[serde(default)]
+    pub load: LoadMode,
+    /// Key columns: a row whose key is missing is rejected; among rows with the same
+    /// key the latest wins.
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// Column that orders versions of a key (e.g. `updated_at`); else file order.
+    #[serde(default)]
+    pub latest_by: Option<String>,
+    /// The columns to keep, with their types and rules.
+    pub columns: Vec<ColumnConfig>,
+    /// Fail the run when more than this fraction of the rows read is rejected
+    /// (e.g. `0.05`); the rejects are still recorded.
+    #[serde(default)]
+    pub max_reject_rate: Option<f64>,
+    /// Fail the run when more than this many rows are rejected.
+    #[serde(default)]
+    pub max_rejects: Option<u64>,
+}
+
+/// How a source's table is updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadMode {
+    /// Replace the table with the files' rows.
+    #[default]
+    Snapshot,
+    /// Merge the rows of new or changed files by key; latest wins.
+    Incremental,
+    /// Append the rows of new files.
+    Append,
+}
+
+/// Letter case normalisation of a string column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Case {
+    /// Upper-case the value.
+    Upper,
+    /// Lower-case the value.
+    Lower,
+}
+
+/// One column of a source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnConfig {
+    /// Target column name.
+    pub name: String,
+    /// Header of the column in the file, when it differs from `name`.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// `string`, `integer`, `decimal(p,s)`, `date`, `timestamp` or `boolean`.
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    /// A blank value rejects the row.
+    #[serde(default)]
+    pub required: bool,
+    /// Accepted input formats of a date or timestamp (strftime patterns), tried in
+    /// order; default ISO 8601.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// Trim surrounding whitespace (default true).
+    #[serde(default = "default_true")]
+    pub trim: bool,
+    /// Normalise letter case.
+    #[serde(default)]
+    pub case: Option<Case>,
+    /// Smallest accepted value (numbers).
+    #[serde(default)]
+    pub min: Option<Decimal>,
+    /// Largest accepted value (numbers).
+    #[serde(default)]
+    pub max: Option<Decimal>,
+    /// The value must exist in another source's key: `source.column`.
+    #[serde(default)]
+    pub references: Option<String>,
+    /// Value aliases applied after trimming, matched ignoring case:
+    /// `{ "N.": North, north: North, 華北: North }`.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    /// Numbers: characters removed before parsing, e.g. `"$,"` for `$1,234.50`
+    /// (thousands separators and currency symbols).
+    #[serde(default)]
+    pub strip: Option<String>,
+    /// Numbers: `(12.50)` means -12.50.
+    #[serde(default)]
+    pub parentheses_negative: bool,
+}
+
+/// The type of a column after cleaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum ColumnType {
+    /// Text.
+    String,
+    /// 64-bit integer.
+    Integer,
+    /// Fixed-point decimal with precision and scale.
+    Decimal(u8, u8),
+    /// Calendar date.
+    Date,
+    /// Date and time without zone.
+    Timestamp,
+    /// true/false.
+    Boolean,
+}
+
+impl TryFrom<String> for ColumnType {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let t = s.trim().to_ascii_lowercase();
+        Ok(match t.as_str() {
+            "string" | "text" | "varchar" => ColumnType::String,
+            "integer" | "int" | "bigint" => ColumnType::Integer,
+            "date" => ColumnType::Date,
+            "timestamp" | "datetime" => ColumnType::Timestamp,
+            "boolean" | "bool" => ColumnType::Boolean,
+            "decimal" => ColumnType::Decimal(18, 2),
+            _ => {
+                let inner = t
+                    .strip_prefix("decimal(")
+                    .and_then(|r| r.strip_suffix(')'))
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown column type `{s}`: expected string, integer, \
+                             decimal(p,s), date, timestamp or boolean"
+                        )
+                    })?;
+                let (p, sc) = inner
+                    .split_once(',')
+                    .ok_or_else(|| format!("invalid decimal type `{s}`: write decimal(18,2)"))?;
+                let p: u8 = p
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("invalid precision in `{s}`"))?;
+                let sc: u8 = sc
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("invalid scale in `{s}`"))?;
+                if !(1..=38).contains(&p) || sc > p {
+                    return Err(format!(
+                        "invalid decimal type `{s}`: precision 1..38, scale <= precision"
+                    ));
+                }
+                ColumnType::Decimal(p, sc)
+            }
+        })
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnType::String => write!(f, "string"),
+            ColumnType::Integer => write!(f, "integer"),
+            ColumnType::Decimal(p, s) => write!(f, "decimal({p},{s})"),
+            ColumnType::Date => write!(f, "date"),
+            ColumnType::Timestamp => write!(f, "timestamp"),
+            ColumnType::Boolean => write!(f, "boolean"),
+        }
+    }
+}
+
+/// Where the SQL models live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Folder searched recursively for `*.sql` models.
+    pub path: String,
+}
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    /// Markdown (`<template>.md.tera`).
+    Markdown,
+    /// HTML (`<template>.html.tera`).
+    Html,
+}
+
+impl ReportFormat {
+    /// The file extension of the rendered report.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ReportFormat::Markdown => "md",
+            ReportFormat::Html => "html",
+        }
+    }
+}
+
+/// The period a report covers, ending at the as-of date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportPeriod {
+    /// ISO week (Monday to Sunday) containing the as-of date.
+    Week,
+    /// Calendar month containing the as-of date.
+    Month,
+    /// Calendar quarter containing the as-of date.
+    Quarter,
+}
+
+/// One report.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Report name; output files are `<reports_dir>/<name>-<period>.<ext>`.
+    pub name: String,
+    /// Template stem in `templates`: `<template>.md.tera` and/or `<template>.html.tera`.
+    pub template: String,
+    /// Folder of the templates, relative to the pipeline file.
+    pub templates: String,
+    /// Formats to render.
+    pub formats: Vec<ReportFormat>,
+    /// Period covered.
+    pub period: ReportPeriod,
+    /// Named SQL files (relative to the pipeline file) whose rows the template sees as
+    /// `data.<name>`. Each must have an `ORDER BY`. Parameters `$as_of`,
+    /// `$period_start`, `$period_end`, `$prev_start`, `$prev_end`, `$year_ago_start`,
+    /// `$year_ago_end` are bound.
+    pub queries: BTreeMap<String, String>,
+}

@@ -1,0 +1,139 @@
+//! Extract: read each file of a source into a temp table of raw text, one row per
+//! record, with the file and the line where the record starts.
+//!
+//! DuckDB does the reading for CSV/TSV, NDJSON, JSON and Parquet, so whole files are
+//! scanned vectorised and nothing is typed here. XLSX sheets are read with calamine and
+//! GBK/GB18030 files are transcoded (strictly: a malformed byte stops the run) into a
+//! temporary UTF-8 copy first; both then take the CSV path.
+//!
+//! The raw table `_raw_<source>` has `_file`, `_line`, `_parse_error` (a record the
+//! reader could not split into fields), `_raw_text` (the record as delivered, when the
+//! reader keeps it) and one VARCHAR column per declared column, named by its target.
+//! "Line" is the physical line where the record starts (header = line 1; a quoted
+//! newline does not shift later records), the NDJSON line, the JSON array element
+//! (from 1), the XLSX sheet row, or the Parquet row (from 1).
+
+mod csv;
+mod encoding;
+mod json;
+mod xlsx;
+
+use std::path::Path;
+
+use crate::config::{Encoding, Format, ResolvedSource};
+use crate::error::{DbContext, Error, Result};
+use crate::sql::ident;
+use crate::warehouse::Warehouse;
+
+/// Name of the temp table holding a source's raw rows.
+pub fn raw_table(source: &str) -> String {
+    ident(&format!("_raw_{source}"))
+}
+
+/// What was read for one source.
+#[derive(Debug, Clone, Default)]
+pub struct Extracted {
+    /// Files read.
+    pub files: usize,
+    /// Records read (data rows, header excluded).
+    pub rows: i64,
+}
+
+/// Reads every file of `source` into `temp._raw_<name>`.
+pub fn extract(wh: &Warehouse, source: &ResolvedSource) -> Result<Extracted> {
+    let cfg = &source.config;
+    let table = raw_table(&cfg.name);
+    let mut cols = String::new();
+    for c in &cfg.columns {
+        cols.push_str(&format!(", {} VARCHAR", ident(&c.name)));
+    }
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP TABLE {table}
+         (_file VARCHAR, _line BIGINT, _parse_error VARCHAR, _raw_text VARCHAR{cols})"
+    ))?;
+    for file in &source.files {
+        let label = file.to_string_lossy();
+        // A transcoded copy lives as long as this iteration.
+        let utf8 = match (cfg.format, cfg.encoding) {
+            (Format::Parquet | Format::Xlsx, _) | (_, Encoding::Utf8) => None,
+            (_, enc) => Some(encoding::to_utf8(file, enc)?),
+        };
+        let path = utf8.as_ref().map_or(file.as_path(), |t| t.path());
+        match cfg.format {
+            Format::Csv | Format::Tsv => csv::read(wh, source, path, &label, &table)?,
+            Format::Ndjson => json::read_ndjson(wh, source, path, &label, &table)?,
+            Format::Json => json::read_array(wh, source, path, &label, &table)?,
+            Format::Parquet => read_parquet(wh, source, path, &label, &table)?,
+            Format::Xlsx => xlsx::read(wh, source, path, &label, &table)?,
+        }
+    }
+    let rows = wh.count(&table)?;
+    Ok(Extracted {
+        files: source.files.len(),
+        rows,
+    })
+}
+
+/// The header names a file offers, for matching declared columns.
+fn check_columns<'a>(
+    source: &'a ResolvedSource,
+    label: &str,
+    available: &[String],
+) -> Result<Vec<(&'a str, String)>> {
+    let cfg = &source.config;
+    let mut out = Vec::new();
+    for c in &cfg.columns {
+        let from = c.from.as_deref().unwrap_or(&c.name);
+        match available.iter().find(|h| h.trim() == from) {
+            Some(found) => out.push((c.name.as_str(), found.clone())),
+            None => {
+                let mut msg = format!(
+                    "`{label}`: column `{from}` of source `{}` is missing from the file",
+                    cfg.name
+                );
+                if let Some(h) = crate::util::suggest(from, available.iter().map(String::as_str)) {
+                    msg.push_str(&format!("; did you mean `{h}`?"));
+                }
+                return Err(Error::Run(msg));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Column names of a query's result.
+fn column_names(wh: &Warehouse, sql: &str, path: &Path, label: &str) -> Result<Vec<String>> {
+    let mut stmt = wh.conn.prepare(sql).ctx(|| format!("reading `{label}`"))?;
+    // Executing the statement makes its result columns known.
+    drop(
+        stmt.query([path.to_string_lossy().as_ref()])
+            .ctx(|| format!("reading `{label}`"))?,
+    );
+    Ok(stmt.column_names())
+}
+
+fn read_parquet(
+    wh: &Warehouse,
+    source: &ResolvedSource,
+    path: &Path,
+    label: &str,
+    table: &str,
+) -> Result<()> {
+    let call = "read_parquet($1, file_row_number = true)";
+    let names = column_names(wh, &format!("SELECT * FROM {call} LIMIT 0"), path, label)?;
+    let cols = check_columns(source, label, &names)?;
+    let select: Vec<String> = cols
+        .iter()
+        .map(|(_, found)| format!("CAST({} AS VARCHAR)", ident(found)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {table} SELECT $2, file_row_number + 1, NULL, NULL, {} FROM {call}
+         ORDER BY file_row_number",
+        select.join(", ")
+    );
+    let p = path.to_string_lossy();
+    wh.conn
+        .execute(&sql, [p.as_ref(), label])
+        .ctx(|| format!("reading `{label}`"))?;
+    Ok(())
+}

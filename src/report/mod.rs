@@ -1,0 +1,248 @@
+//! Reports: run each report's ordered SQL queries against the warehouse with the period
+//! bound as parameters, and render the rows with Tera to Markdown and HTML.
+//!
+//! Template context: `report` (name), `as_of`, `period` and `previous` (start, end,
+//! label), `data.<query>` (a list of rows, each an ordered map of column -> value;
+//! DECIMAL values arrive as exact strings), `var.*`. Filters: `money` (thousands
+//! separators, 2 decimals), `count`, `pct` (a ratio as a percentage), `num(dp=N)`.
+
+pub mod period;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use chrono::{Duration, Months, NaiveDate};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+use crate::config::validate::ResolvedReport;
+use crate::error::{DbContext, Error, Result};
+use crate::util::format_decimal;
+use crate::warehouse::Warehouse;
+pub use period::Period;
+
+/// A rendered report, not yet written.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Where it goes.
+    pub path: PathBuf,
+    /// The text.
+    pub text: String,
+}
+
+/// Builds the Tera environment for a templates folder, with salespipe's filters and
+/// autoescaping for HTML templates.
+pub fn environment(report: &ResolvedReport) -> Result<tera::Tera> {
+    let dir = &report.templates_dir;
+    let glob = format!("{}/**/*.tera", dir.to_string_lossy());
+    let mut tera = tera::Tera::new(&glob)
+        .map_err(|e| Error::template(format!("loading templates in {}", dir.display()), &e))?;
+    tera.autoescape_on(vec![".html.tera", ".html"]);
+    tera.register_filter("money", |v: &Value, _: &HashMap<String, Value>| {
+        Ok(Value::String(
+            decimal_of(v).map_or_else(|| "–".into(), |d| format_decimal(d, 2)),
+        ))
+    });
+    tera.register_filter("count", |v: &Value, _: &HashMap<String, Value>| {
+        Ok(Value::String(
+            decimal_of(v).map_or_else(|| "–".into(), |d| format_decimal(d, 0)),
+        ))
+    });
+    tera.register_filter("num", |v: &Value, args: &HashMap<String, Value>| {
+        let dp = args.get("dp").and_then(Value::as_u64).unwrap_or(2) as u32;
+        Ok(Value::String(
+            decimal_of(v).map_or_else(|| "–".into(), |d| format_decimal(d, dp)),
+        ))
+    });
+    tera.register_filter("pct", |v: &Value, args: &HashMap<String, Value>| {
+        let dp = args.get("dp").and_then(Value::as_u64).unwrap_or(1) as u32;
+        Ok(Value::String(decimal_of(v).map_or_else(
+            || "–".into(),
+            |d| format!("{} %", format_decimal(d * Decimal::ONE_HUNDRED, dp)),
+        )))
+    });
+    Ok(tera)
+}
+
+/// A JSON value (number or numeric string) as a decimal.
+fn decimal_of(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::String(s) => Decimal::from_str(s).ok(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Some(Decimal::from(i))
+            } else {
+                n.as_f64()
+                    .and_then(|f| Decimal::from_str(&format!("{f}")).ok())
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Runs a report's queries and renders every format; returns the texts and their
+/// destination paths under `reports_dir`.
+pub fn render(
+    wh: &Warehouse,
+    report: &ResolvedReport,
+    as_of: NaiveDate,
+    vars: &BTreeMap<String, String>,
+    reports_dir: &std::path::Path,
+) -> Result<Vec<Rendered>> {
+    let kind = report.config.period;
+    let current = period::containing(kind, as_of);
+    let prev = period::previous(kind, &current);
+    let params = params_for(as_of, &current, &prev);
+    let mut data = Map::new();
+    for (name, path) in &report.queries {
+        let sql = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let rows = run_query(wh, &sql, &params).map_err(|e| match e {
+            Error::Db { source, .. } => Error::db(
+                format!(
+                    "report `{}` query `{name}` ({})",
+                    report.config.name,
+                    path.display()
+                ),
+                source,
+            ),
+            other => other,
+        })?;
+        data.insert(name.clone(), Value::Array(rows));
+    }
+    let tera = environment(report)?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("report", &report.config.name);
+    ctx.insert("as_of", &as_of.format("%Y-%m-%d").to_string());
+    ctx.insert("period", &current);
+    ctx.insert("previous", &prev);
+    ctx.insert("data", &data);
+    ctx.insert("var", vars);
+    let mut out = Vec::new();
+    let mut formats = report.config.formats.clone();
+    formats.sort();
+    formats.dedup();
+    for f in formats {
+        let template = format!("{}.{}.tera", report.config.template, f.extension());
+        let text = tera.render(&template, &ctx).map_err(|e| {
+            Error::template(
+                format!("rendering report `{}` ({template})", report.config.name),
+                &e,
+            )
+        })?;
+        let path = reports_dir.join(format!(
+            "{}-{}.{}",
+            report.config.name,
+            current.label,
+            f.extension()
+        ));
+        out.push(Rendered { path, text });
+    }
+    Ok(out)
+}
+
+/// The parameters a report query may use.
+fn params_for(as_of: NaiveDate, current: &Period, prev: &Period) -> Vec<(&'static str, NaiveDate)> {
+    vec![
+        ("as_of", as_of),
+        ("period_start", current.start),
+        ("period_end", current.end),
+        ("prev_start", prev.start),
+        ("prev_end", prev.end),
+        (
+            "year_ago_start",
+            current
+                .start
+                .checked_sub_months(Months::new(12))
+                .unwrap_or(current.start),
+        ),
+        (
+            "year_ago_end",
+            current
+                .end
+                .checked_sub_months(Months::new(12))
+                .unwrap_or(current.end),
+        ),
+    ]
+}
+
+/// Runs one query, binding only the named parameters it uses, and returns its rows as
+/// ordered maps.
+pub fn run_query(wh: &Warehouse, sql: &str, params: &[(&str, NaiveDate)]) -> Result<Vec<Value>> {
+    let mut stmt = wh
+        .conn
+        .prepare(sql)
+        .ctx(|| "preparing report query".into())?;
+    for i in 1..=stmt.parameter_count() {
+        let name = stmt
+            .parameter_name(i)
+            .ctx(|| "reading parameter names".into())?;
+        let value = params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let known: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+                Error::Run(format!(
+                    "unknown query parameter `${name}`; available: ${}",
+                    known.join(", $")
+                ))
+            })?;
+        stmt.raw_bind_parameter(i, value)
+            .ctx(|| format!("binding ${name}"))?;
+    }
+    stmt.raw_execute().ctx(|| "running report query".into())?;
+    let names = stmt.column_names();
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().ctx(|| "reading report rows".into())? {
+        let mut m = Map::new();
+        for (i, n) in names.iter().enumerate() {
+            let v = row.get_ref(i).ctx(|| format!("reading column `{n}`"))?;
+            m.insert(n.clone(), json_of(v));
+        }
+        out.push(Value::Object(m));
+    }
+    Ok(out)
+}
+
+/// A DuckDB value as JSON: decimals as exact strings, dates as `YYYY-MM-DD`.
+fn json_of(v: duckdb::types::ValueRef<'_>) -> Value {
+    use duckdb::types::ValueRef as V;
+    match v {
+        V::Null => Value::Null,
+        V::Boolean(b) => Value::Bool(b),
+        V::TinyInt(i) => Value::from(i),
+        V::SmallInt(i) => Value::from(i),
+        V::Int(i) => Value::from(i),
+        V::BigInt(i) => Value::from(i),
+        V::HugeInt(i) => Value::String(i.to_string()),
+        V::UTinyInt(i) => Value::from(i),
+        V::USmallInt(i) => Value::from(i),
+        V::UInt(i) => Value::from(i),
+        V::UBigInt(i) => Value::from(i),
+        V::Float(f) => Value::from(f64::from(f)),
+        V::Double(f) => Value::from(f),
+        V::Decimal(d) => Value::String(d.to_string()),
+        V::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+        V::Date32(days) => {
+            let d =
+                NaiveDate::from_ymd_opt(1970, 1, 1).map(|e| e + Duration::days(i64::from(days)));
+            d.map_or(Value::Null, |d| {
+                Value::String(d.format("%Y-%m-%d").to_string())
+            })
+        }
+        V::Timestamp(unit, x) => {
+            let micros = unit.to_micros(x);
+            chrono::DateTime::from_timestamp_micros(micros).map_or(Value::Null, |t| {
+                Value::String(t.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string())
+            })
+        }
+        other => Value::String(format!("{other:?}")),
+    }
+}
+
+/// Checks that every report's templates parse (used by `validate`).
+pub fn check_templates(report: &ResolvedReport) -> Result<()> {
+    environment(report).map(|_| ())
+}

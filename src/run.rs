@@ -1,0 +1,530 @@
+//! The `run` command: extract -> clean -> load -> models -> export -> report, with the
+//! data transaction, the run log and the end-of-run summary.
+//!
+//! Order of effects, so a failure at any point leaves the warehouse as it was:
+//! 1. the run log row is opened (`running`);
+//! 2. every source is read and cleaned into temp tables (nothing persistent yet);
+//! 3. one transaction loads the sources, builds the models, writes Parquet into new
+//!    version folders and renders the reports in memory, then commits;
+//! 4. the Parquet links are swapped and the report files renamed into place;
+//! 5. a second transaction closes the run log row with counts, rejects and duplicates,
+//!    whether the run succeeded or not.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::clean;
+use crate::config::{AsOf, LoadMode, Pipeline, ResolvedSource};
+use crate::error::{DbContext, Error, Result};
+use crate::models::{self, ModelGraph, ModelStats, TemplateVars};
+use crate::report;
+use crate::sql::{ident, qualified};
+use crate::warehouse::export::{self, StagedExport};
+use crate::warehouse::load;
+use crate::warehouse::lock::RunLock;
+use crate::warehouse::manifest::{fingerprint, Fingerprint};
+use crate::warehouse::runlog::RunStatus;
+use crate::warehouse::{EngineSettings, Warehouse, META_SCHEMA};
+use crate::{extract, util};
+
+/// Options of one run, resolved at the edge (the CLI).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// `--as-of`, which wins over the pipeline's `as_of`.
+    pub as_of: Option<AsOf>,
+    /// The date used when neither the command line nor the pipeline gives one.
+    pub today: NaiveDate,
+    /// The wall-clock time recorded as the run's start (logging only).
+    pub started_at: NaiveDateTime,
+    /// Hide progress.
+    pub quiet: bool,
+    /// Extra template variables (`--var key=value`), over the pipeline's `vars`.
+    pub vars: BTreeMap<String, String>,
+    /// Ignore the manifest: re-read every file and rebuild every source table.
+    pub full_refresh: bool,
+}
+
+/// Per-source counts of a run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SourceSummary {
+    /// Source name.
+    pub name: String,
+    /// Files read.
+    pub files: usize,
+    /// Records read.
+    pub rows_read: i64,
+    /// Records set aside in `rejects`.
+    pub rows_rejected: i64,
+    /// Exact duplicates dropped.
+    pub rows_exact_duplicate: i64,
+    /// Older versions of a key dropped.
+    pub rows_superseded: i64,
+    /// Rows written to the warehouse table.
+    pub rows_loaded: i64,
+    /// No file changed since the last load: nothing was read, the table is untouched.
+    pub unchanged: bool,
+}
+
+/// What a run did; printed at the end and written by `--summary-json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// Run id in `salespipe.run_log`.
+    pub run_id: i64,
+    /// Pipeline name.
+    pub pipeline: String,
+    /// The as-of date used.
+    pub as_of: Option<NaiveDate>,
+    /// `succeeded` or `failed`.
+    pub status: String,
+    /// Why the run failed.
+    pub reason: Option<String>,
+    /// Per-source counts.
+    pub sources: Vec<SourceSummary>,
+    /// Models built.
+    pub models: Vec<ModelStats>,
+    /// Parquet tables and reports written.
+    pub files_written: Vec<PathBuf>,
+    /// Wall time in seconds.
+    pub elapsed_seconds: f64,
+}
+
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        let target = if quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed}] {msg}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress { bar }
+    }
+    fn stage(&self, msg: String) {
+        tracing::info!("{msg}");
+        self.bar.set_message(msg);
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Runs the pipeline. `Ok` carries the summary of a successful run; a failed run
+/// returns the error after recording it in the run log.
+pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
+    let clock = Instant::now();
+    let sources: Vec<String> = pipeline
+        .sources
+        .iter()
+        .map(|s| s.config.name.clone())
+        .collect();
+    let graph = models::discover(&pipeline.models_dir, &sources)?;
+    let w = &pipeline.config.warehouse;
+    let settings = EngineSettings {
+        memory_limit: w.memory_limit.clone(),
+        threads: w.threads,
+    };
+    if let Some(dir) = pipeline.database.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let owner = format!(
+        "pipeline `{}` started {}",
+        pipeline.config.name, opts.started_at
+    );
+    let _lock = RunLock::acquire(&pipeline.database, &owner)?;
+    let wh = Warehouse::open(&pipeline.database, &settings)?;
+    let run_id = wh.start_run(&pipeline.config.name, opts.started_at)?;
+    let progress = Progress::new(opts.quiet);
+    let mut summary = RunSummary {
+        run_id,
+        pipeline: pipeline.config.name.clone(),
+        as_of: None,
+        status: RunStatus::Succeeded.as_str().into(),
+        reason: None,
+        sources: Vec::new(),
+        models: Vec::new(),
+        files_written: Vec::new(),
+        elapsed_seconds: 0.0,
+    };
+    let mut staged = Vec::new();
+    let result = execute(
+        &wh,
+        pipeline,
+        &graph,
+        opts,
+        &progress,
+        &mut summary,
+        &mut staged,
+    );
+    let (status, reason) = match &result {
+        Ok(()) => (RunStatus::Succeeded, None),
+        Err(e) => {
+            wh.rollback();
+            export::discard(&staged);
+            (RunStatus::Failed, Some(e.to_string()))
+        }
+    };
+    summary.status = status.as_str().into();
+    summary.reason = reason.clone();
+    progress.stage("recording the run".into());
+    stage_run_stats(&wh, &summary)?;
+    summary.elapsed_seconds = clock.elapsed().as_secs_f64();
+    let json = serde_json::to_string(&summary).unwrap_or_default();
+    wh.finish_run(
+        run_id,
+        summary.as_of,
+        status,
+        reason.as_deref(),
+        &json,
+        now_after(opts, clock),
+    )?;
+    result?;
+    // The rejects of every run, for BI tools; outside the data transaction because the
+    // log transaction writes them.
+    let rejects = export::stage(
+        &wh,
+        &pipeline.parquet_dir,
+        "rejects",
+        &qualified(META_SCHEMA, "rejects"),
+        run_id,
+        &[],
+    )?;
+    summary
+        .files_written
+        .extend(export::publish(&pipeline.parquet_dir, &[rejects])?);
+    summary.elapsed_seconds = clock.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+fn now_after(opts: &RunOptions, clock: Instant) -> NaiveDateTime {
+    opts.started_at + chrono::Duration::milliseconds(clock.elapsed().as_millis() as i64)
+}
+
+fn execute(
+    wh: &Warehouse,
+    pipeline: &Pipeline,
+    graph: &ModelGraph,
+    opts: &RunOptions,
+    progress: &Progress,
+    summary: &mut RunSummary,
+    staged: &mut Vec<StagedExport>,
+) -> Result<()> {
+    wh.ensure_manifest()?;
+    clean::prepare(wh)?;
+    let mut plans: Vec<Option<LoadPlan>> = Vec::new();
+    for s in &pipeline.sources {
+        let plan = plan_source(wh, s, opts.full_refresh)?;
+        let mut sum = SourceSummary {
+            name: s.config.name.clone(),
+            ..SourceSummary::default()
+        };
+        let Some(plan) = plan else {
+            sum.unchanged = true;
+            clean::expose_keys(wh, &s.config, clean::KeySource::Table)?;
+            summary.sources.push(sum);
+            plans.push(None);
+            continue;
+        };
+        let subset = ResolvedSource {
+            config: s.config.clone(),
+            files: plan.files.iter().map(|f| f.path.clone()).collect(),
+        };
+        progress.stage(format!(
+            "reading {} ({} files)",
+            s.config.name,
+            subset.files.len()
+        ));
+        let ex = extract::extract(wh, &subset)?;
+        progress.stage(format!(
+            "cleaning {} ({} rows)",
+            s.config.name,
+            util::format_count(ex.rows)
+        ));
+        let st = clean::clean(wh, &subset, summary.run_id)?;
+        check_reject_limits(wh, &s.config, ex.rows, st.rejected)?;
+        let keys = if plan.replace {
+            clean::KeySource::Clean
+        } else {
+            clean::KeySource::Both
+        };
+        clean::expose_keys(wh, &s.config, keys)?;
+        sum.files = ex.files;
+        sum.rows_read = ex.rows;
+        sum.rows_rejected = st.rejected;
+        sum.rows_exact_duplicate = st.exact_duplicates;
+        sum.rows_superseded = st.superseded;
+        summary.sources.push(sum);
+        plans.push(Some(plan));
+    }
+    wh.begin()?;
+    for ((s, sum), plan) in pipeline
+        .sources
+        .iter()
+        .zip(summary.sources.iter_mut())
+        .zip(&plans)
+    {
+        let Some(plan) = plan else { continue };
+        progress.stage(format!("loading {}", s.config.name));
+        sum.rows_loaded = load::load(wh, &s.config, plan.replace)?;
+        let forget = plan.replace || s.config.load == LoadMode::Snapshot;
+        wh.record_manifest(&s.config.name, &plan.files, summary.run_id, forget)?;
+    }
+    let as_of = resolve_as_of(wh, pipeline, opts)?;
+    summary.as_of = Some(as_of);
+    let mut vars = pipeline.config.vars.clone();
+    vars.extend(opts.vars.clone());
+    let tvars = TemplateVars {
+        as_of,
+        vars: vars.clone(),
+    };
+    progress.stage(format!("building {} models", graph.nodes.len()));
+    summary.models = models::build(wh, graph, &tvars)?;
+    for m in &graph.nodes {
+        progress.stage(format!("exporting {}", m.name));
+        let rel = qualified("main", &m.name);
+        staged.push(export::stage(
+            wh,
+            &pipeline.parquet_dir,
+            &m.name,
+            &rel,
+            summary.run_id,
+            &m.partition_by,
+        )?);
+    }
+    let mut rendered = Vec::new();
+    for r in &pipeline.reports {
+        progress.stage(format!("rendering {}", r.config.name));
+        rendered.extend(report::render(wh, r, as_of, &vars, &pipeline.reports_dir)?);
+    }
+    wh.commit()?;
+    // Committed: the staged versions are now the truth and must not be discarded.
+    let committed = std::mem::take(staged);
+    progress.stage("publishing outputs".into());
+    summary
+        .files_written
+        .extend(export::publish(&pipeline.parquet_dir, &committed)?);
+    for r in rendered {
+        write_atomic(&r.path, &r.text)?;
+        summary.files_written.push(r.path);
+    }
+    Ok(())
+}
+
+/// Stops the run when a source rejects more rows than its limits allow, naming the rate
+/// and the most frequent rules.
+fn check_reject_limits(
+    wh: &Warehouse,
+    cfg: &crate::config::SourceConfig,
+    read: i64,
+    rejected: i64,
+) -> Result<()> {
+    let rate = if read > 0 {
+        rejected as f64 / read as f64
+    } else {
+        0.0
+    };
+    let over_rate = cfg.max_reject_rate.is_some_and(|max| rate > max);
+    let over_count = cfg.max_rejects.is_some_and(|max| rejected as u64 > max);
+    if !over_rate && !over_count {
+        return Ok(());
+    }
+    let mut stmt = wh
+        .conn
+        .prepare(
+            "SELECT coalesce(column_name || ': ', '') || rule, count(*) AS n FROM _rejects
+             WHERE source = ? GROUP BY ALL ORDER BY n DESC, 1 LIMIT 3",
+        )
+        .ctx(|| "summarising rejects".into())?;
+    let top: Vec<String> = stmt
+        .query_map([&cfg.name], |r| {
+            Ok(format!(
+                "{} ({})",
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?
+            ))
+        })
+        .ctx(|| "summarising rejects".into())?
+        .collect::<std::result::Result<_, _>>()
+        .ctx(|| "summarising rejects".into())?;
+    let limit = match (cfg.max_reject_rate, cfg.max_rejects) {
+        (Some(r), Some(n)) => format!("max_reject_rate {:.2} %, max_rejects {n}", r * 100.0),
+        (Some(r), None) => format!("max_reject_rate {:.2} %", r * 100.0),
+        (None, Some(n)) => format!("max_rejects {n}"),
+        (None, None) => String::new(),
+    };
+    Err(Error::Run(format!(
+        "source `{}`: {rejected} of {read} rows rejected ({:.2} %), over {limit}; top rules: {}",
+        cfg.name,
+        rate * 100.0,
+        top.join(", ")
+    )))
+}
+
+/// The files a source reads this run and whether its table is rebuilt from them.
+struct LoadPlan {
+    files: Vec<Fingerprint>,
+    replace: bool,
+}
+
+/// Compares the source's files with the manifest. `None`: nothing to read, the table
+/// stays as it is (unchanged snapshot, or no new file for incremental/append).
+fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result<Option<LoadPlan>> {
+    let files: Vec<Fingerprint> = s
+        .files
+        .iter()
+        .map(|f| fingerprint(f))
+        .collect::<Result<_>>()?;
+    if full_refresh || !wh.table_exists(&s.config.name)? {
+        return Ok(Some(LoadPlan {
+            files,
+            replace: true,
+        }));
+    }
+    let previous = wh.manifest(&s.config.name)?;
+    let changed: Vec<Fingerprint> = files
+        .iter()
+        .filter(|f| previous.get(f.path.to_string_lossy().as_ref()) != Some(&f.hash))
+        .cloned()
+        .collect();
+    Ok(match s.config.load {
+        LoadMode::Snapshot if changed.is_empty() && previous.len() == files.len() => None,
+        LoadMode::Snapshot => Some(LoadPlan {
+            files,
+            replace: true,
+        }),
+        LoadMode::Incremental | LoadMode::Append if changed.is_empty() => None,
+        LoadMode::Incremental | LoadMode::Append => Some(LoadPlan {
+            files: changed,
+            replace: false,
+        }),
+    })
+}
+
+/// Command line, then the pipeline's `as_of`, then `today`; `latest` reads the maximum
+/// of `latest_from` in the freshly loaded data.
+fn resolve_as_of(wh: &Warehouse, pipeline: &Pipeline, opts: &RunOptions) -> Result<NaiveDate> {
+    match opts.as_of.or(pipeline.config.as_of) {
+        Some(AsOf::Date(d)) => Ok(d),
+        None => Ok(opts.today),
+        Some(AsOf::Latest) => {
+            let target = pipeline.config.latest_from.as_deref().unwrap_or_default();
+            let (src, col) = target.split_once('.').ok_or_else(|| {
+                Error::Usage(
+                    "`--as-of latest` needs `latest_from: source.column` in the pipeline".into(),
+                )
+            })?;
+            let sql = format!("SELECT max({}) FROM {}", ident(col), qualified("main", src));
+            let d: Option<NaiveDate> = wh
+                .conn
+                .query_row(&sql, [], |r| r.get(0))
+                .ctx(|| format!("finding the latest {target}"))?;
+            d.ok_or_else(|| Error::Run(format!("`as_of: latest`: `{target}` has no values")))
+        }
+    }
+}
+
+fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
+    wh.exec(
+        "CREATE OR REPLACE TEMP TABLE _run_sources (run_id BIGINT, source VARCHAR, files BIGINT,
+             rows_read BIGINT, rows_rejected BIGINT, rows_exact_duplicate BIGINT,
+             rows_superseded BIGINT, rows_loaded BIGINT);
+         CREATE OR REPLACE TEMP TABLE _run_models (run_id BIGINT, model VARCHAR,
+             materialized VARCHAR, rows_built BIGINT);",
+    )?;
+    for s in &summary.sources {
+        wh.conn
+            .execute(
+                "INSERT INTO _run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                duckdb::params![
+                    summary.run_id,
+                    s.name,
+                    s.files as i64,
+                    s.rows_read,
+                    s.rows_rejected,
+                    s.rows_exact_duplicate,
+                    s.rows_superseded,
+                    s.rows_loaded
+                ],
+            )
+            .ctx(|| "recording source counts".into())?;
+    }
+    for m in &summary.models {
+        let kind = match m.materialized {
+            models::Materialized::Table => "table",
+            models::Materialized::View => "view",
+        };
+        wh.conn
+            .execute(
+                "INSERT INTO _run_models VALUES (?, ?, ?, ?)",
+                duckdb::params![summary.run_id, m.name, kind, m.rows],
+            )
+            .ctx(|| "recording model counts".into())?;
+    }
+    Ok(())
+}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// The end-of-run summary as a text table.
+pub fn render_summary(s: &RunSummary) -> String {
+    let mut out = String::new();
+    let as_of = s.as_of.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+    out.push_str(&format!(
+        "run {} of `{}` (as of {as_of}): {}\n",
+        s.run_id, s.pipeline, s.status
+    ));
+    out.push_str(&format!(
+        "  {:<20} {:>6} {:>11} {:>10} {:>10} {:>11} {:>11}\n",
+        "source", "files", "read", "rejected", "exact dup", "superseded", "loaded"
+    ));
+    for x in &s.sources {
+        if x.unchanged {
+            out.push_str(&format!("  {:<20} unchanged since the last load\n", x.name));
+            continue;
+        }
+        out.push_str(&format!(
+            "  {:<20} {:>6} {:>11} {:>10} {:>10} {:>11} {:>11}\n",
+            x.name,
+            x.files,
+            util::format_count(x.rows_read),
+            util::format_count(x.rows_rejected),
+            util::format_count(x.rows_exact_duplicate),
+            util::format_count(x.rows_superseded),
+            util::format_count(x.rows_loaded)
+        ));
+    }
+    let rows: i64 = s.models.iter().map(|m| m.rows).sum();
+    out.push_str(&format!(
+        "  models built: {} ({} rows)\n",
+        s.models.len(),
+        util::format_count(rows)
+    ));
+    out.push_str("  files written:\n");
+    for f in &s.files_written {
+        out.push_str(&format!("    {}\n", f.display()));
+    }
+    out.push_str(&format!("  elapsed: {:.2} s\n", s.elapsed_seconds));
+    out
+}

@@ -1,0 +1,120 @@
+//! The manifest of loaded files: path, size and content hash (xxh3-128) per source, so
+//! a re-run with unchanged files changes no data table and an incremental source only
+//! reads its new or changed files. Written inside the data transaction.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use duckdb::params;
+
+use super::{Warehouse, META_SCHEMA};
+use crate::error::{DbContext, Error, Result};
+
+/// A file's identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// The file.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// xxh3-128 of the content, hex.
+    pub hash: String,
+}
+
+/// Hashes a file, streaming.
+pub fn fingerprint(path: &Path) -> Result<Fingerprint> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok(Fingerprint {
+        path: path.to_path_buf(),
+        size,
+        hash: format!("{:032x}", hasher.digest128()),
+    })
+}
+
+impl Warehouse {
+    /// Creates the manifest table if needed.
+    pub fn ensure_manifest(&self) -> Result<()> {
+        self.exec(&format!(
+            "CREATE TABLE IF NOT EXISTS {META_SCHEMA}.manifest (source VARCHAR, file VARCHAR,
+                 size BIGINT, hash VARCHAR, run_id BIGINT)"
+        ))
+    }
+
+    /// The files last loaded for `source`: path -> hash.
+    pub fn manifest(&self, source: &str) -> Result<BTreeMap<String, String>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT file, arg_max(hash, run_id) FROM {META_SCHEMA}.manifest WHERE source = ?
+                 GROUP BY file"
+            ))
+            .ctx(|| "reading the manifest".into())?;
+        let rows = stmt
+            .query_map([source], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .ctx(|| "reading the manifest".into())?;
+        rows.collect::<std::result::Result<_, _>>()
+            .ctx(|| "reading the manifest".into())
+    }
+
+    /// Records the files loaded for `source` by `run_id`; `replace` forgets the earlier
+    /// entries (a snapshot or a full refresh).
+    pub fn record_manifest(
+        &self,
+        source: &str,
+        files: &[Fingerprint],
+        run_id: i64,
+        replace: bool,
+    ) -> Result<()> {
+        if replace {
+            self.conn
+                .execute(
+                    &format!("DELETE FROM {META_SCHEMA}.manifest WHERE source = ?"),
+                    [source],
+                )
+                .ctx(|| "updating the manifest".into())?;
+        }
+        for f in files {
+            self.conn
+                .execute(
+                    &format!("INSERT INTO {META_SCHEMA}.manifest VALUES (?, ?, ?, ?, ?)"),
+                    params![
+                        source,
+                        f.path.to_string_lossy(),
+                        f.size as i64,
+                        f.hash,
+                        run_id
+                    ],
+                )
+                .ctx(|| "updating the manifest".into())?;
+        }
+        Ok(())
+    }
+
+    /// True when `main.<table>` exists.
+    pub fn table_exists(&self, table: &str) -> Result<bool> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'
+                 AND table_name = ?",
+                [table],
+                |r| r.get(0),
+            )
+            .ctx(|| "reading the catalog".into())?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,142 @@
+//! Configuration errors: the first syntax or type error with its line and column, then
+//! every semantic error collected, each with the location of the offending key.
+//! Each case edits the valid tiny pipeline and checks `validate` (and `run`) exit 2.
+
+use crate::common::*;
+
+/// Replaces `from` (which must occur once) in the tiny pipeline, runs `validate`, and
+/// returns stderr after asserting exit code 2.
+fn validate_with(edits: &[(&str, &str)]) -> (String, String) {
+    let dir = fixture("tiny");
+    let path = dir.path().join("pipeline.yaml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in edits {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "edit target `{from}` must be unique"
+        );
+        text = text.replace(from, to);
+    }
+    std::fs::write(&path, &text).unwrap();
+    let out = salespipe(dir.path(), &["validate", "pipeline.yaml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let run = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        !dir.path().join("out/warehouse.duckdb").exists(),
+        "an invalid config touches nothing"
+    );
+    (String::from_utf8_lossy(&out.stderr).into_owned(), text)
+}
+
+/// 1-based line and column of the first occurrence of `needle`.
+fn position(text: &str, needle: &str) -> (usize, usize) {
+    let at = text.find(needle).unwrap();
+    let line = text[..at].matches('\n').count() + 1;
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+#[test]
+fn unknown_field_names_file_line_column_and_suggests() {
+    let (err, text) = validate_with(&[(
+        "- { name: segment, type: string }",
+        "- { name: segment, tpye: string }",
+    )]);
+    let (line, col) = position(&text, "tpye");
+    let expected = format!(
+        "pipeline.yaml:{line}:{col}: error[E001]: sources[1].columns[5]: unknown field `tpye`"
+    );
+    assert!(err.contains(&expected), "expected `{expected}` in:\n{err}");
+    assert!(err.contains("did you mean `type`?"), "{err}");
+}
+
+#[test]
+fn wrong_type_names_file_line_column() {
+    let (err, text) = validate_with(&[("version: 1", "version: one")]);
+    let (line, col) = position(&text, "one");
+    assert!(
+        err.contains(&format!(
+            "pipeline.yaml:{line}:{col}: error[E001]: version: invalid type"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_column_type_is_explained() {
+    let (err, text) = validate_with(&[("type: \"decimal(18,6)\"", "type: \"decmal(18,6)\"")]);
+    let (line, _) = position(&text, "decmal");
+    assert!(err.contains(&format!("pipeline.yaml:{line}:")), "{err}");
+    assert!(err.contains("unknown column type `decmal(18,6)`"), "{err}");
+}
+
+#[test]
+fn missing_file_is_reported_at_its_path_key() {
+    let (err, text) = validate_with(&[("path: data/customers.csv", "path: data/nope.csv")]);
+    let (line, col) = position(&text, "path: data/nope.csv");
+    let expected =
+        format!("pipeline.yaml:{line}:{col}: error[E011]: no file matches `data/nope.csv`");
+    assert!(err.contains(&expected), "expected `{expected}` in:\n{err}");
+}
+
+#[test]
+fn semantic_errors_are_all_collected() {
+    let (err, text) = validate_with(&[
+        ("key: [order_id]\n", "key: [order_idd]\n"),
+        ("references: products.sku", "references: prodcts.sku"),
+        ("template: monthly_sales", "template: monthly_sale"),
+    ]);
+    let (l1, c1) = position(&text, "order_idd");
+    let (l2, c2) = position(&text, "references: prodcts");
+    let (l3, c3) = position(&text, "template: monthly_sale");
+    for expected in [
+        format!(
+            "pipeline.yaml:{l1}:{c1}: error[E012]: unknown column `order_idd` in `orders.key`; did you mean `order_id`?"
+        ),
+        format!(
+            "pipeline.yaml:{l2}:{c2}: error[E013]: unknown source `prodcts` in reference `prodcts.sku`; did you mean `products`?"
+        ),
+        format!("pipeline.yaml:{l3}:{c3}: error[E016]: template `"),
+    ] {
+        assert!(err.contains(&expected), "expected `{expected}` in:\n{err}");
+    }
+    assert!(err.contains("4 configuration errors"), "{err}");
+}
+
+#[test]
+fn model_ref_to_unknown_relation_is_located() {
+    let dir = fixture("tiny");
+    std::fs::write(
+        dir.path().join("sql/models/marts/extra.sql"),
+        "-- materialized: view\nSELECT *\nFROM {{ ref(\"order_line\") }}\n",
+    )
+    .unwrap();
+    let out = salespipe(dir.path(), &["validate", "pipeline.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("extra.sql:3:9: error[E031]: model `extra` refs unknown relation `order_line`; did you mean `order_lines`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_valid_pipeline_validates() {
+    let dir = fixture("tiny");
+    let out = salespipe_ok(dir.path(), &["validate", "pipeline.yaml"]);
+    assert!(
+        out.contains("ok (5 sources, 5 files, 2 models, 1 reports)"),
+        "{out}"
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "validate does not touch the warehouse"
+    );
+}

@@ -1,0 +1,441 @@
+//! Ingestion: every reader (CSV/TSV with quoted newlines and blank lines, BOM, GBK,
+//! NDJSON, JSON, Parquet, XLSX), value normalisation, exact reject lines, the manifest
+//! (idempotent re-runs), incremental and append loads, the run lock, and encoding
+//! errors. Fixture files are written by the test itself.
+
+use std::path::Path;
+
+use crate::common::*;
+
+fn write(dir: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, bytes).unwrap();
+}
+
+const PIPELINE_HEAD: &str = "version: 1
+name: ingest
+as_of: 2026-01-31
+warehouse: { database: out/w.duckdb, parquet_dir: out/parquet, reports_dir: out/reports }
+models: { path: models }
+sources:
+";
+
+fn formats_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    // TSV: line 3-4 is one record (quoted newline), line 5 is blank, line 6 has a bad
+    // amount, line 7 uses thousands separators and a currency symbol, line 8 parentheses.
+    write(
+        d,
+        "data/items.tsv",
+        "id\tname\tamount\n1\tplain\t10.50\n2\t\"two\nlines\"\t20\n\n3\tbad\t12,5x\n4\tbig\t$1,234.50\n5\tneg\t(7.25)\n",
+    );
+    // UTF-8 with BOM; region aliases.
+    write(
+        d,
+        "data/regions.csv",
+        "\u{feff}code,region\nA, N. \nB,north\nC,South\n",
+    );
+    // GBK with Chinese region names mapped to English.
+    let (gbk, _, bad) = encoding_rs::GBK.encode("code,region\nX,華北\nY,華南\nZ,未知\n");
+    assert!(!bad);
+    write(d, "data/regions_gbk.csv", gbk);
+    // NDJSON (no header): line 1 ok, line 2 blank, line 3 malformed, line 4 missing
+    // `qty`, line 5 ok with `qty` as a string.
+    write(
+        d,
+        "data/events.ndjson",
+        "{\"id\": 1, \"qty\": 3}\n\n{\"id\": 2, \"qty\": \n{\"id\": 3}\n{\"id\": 4, \"qty\": \"7\"}\n",
+    );
+    write(
+        d,
+        "data/array.json",
+        "[{\"id\": 1, \"qty\": 2}, {\"id\": 2, \"qty\": -1}]",
+    );
+    // Parquet written by DuckDB.
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    conn.execute_batch(&format!(
+        "COPY (SELECT * FROM (VALUES (1, DATE '2026-01-02', 5.25::DECIMAL(10,2)), (2, NULL, 1.00))
+               t(id, day, price)) TO '{}' (FORMAT parquet)",
+        d.join("data/prices.parquet").display()
+    ))
+    .unwrap();
+    // XLSX: a title in row 1, header in row 2, data from row 3; row 4 has a bad date.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet().set_name("Invoices").unwrap();
+    sheet.write(0, 0, "Invoices export").unwrap();
+    for (c, h) in ["invoice_id", "invoice_date", "amount"].iter().enumerate() {
+        sheet.write(1, c as u16, *h).unwrap();
+    }
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 1, 15).unwrap();
+    let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    sheet.write(2, 0, "INV-1").unwrap();
+    sheet.write_datetime_with_format(2, 1, &date, &fmt).unwrap();
+    sheet.write(2, 2, 1250.5).unwrap();
+    sheet.write(3, 0, "INV-2").unwrap();
+    sheet.write(3, 1, "not a date").unwrap();
+    sheet.write(3, 2, 99).unwrap();
+    book.save(d.join("data/invoices.xlsx")).unwrap();
+
+    let sources = "
+  - name: items
+    path: data/items.tsv
+    format: tsv
+    key: [id]
+    columns:
+      - { name: id, type: integer }
+      - { name: name, type: string }
+      - { name: amount, type: \"decimal(12,2)\", strip: \"$,\", parentheses_negative: true }
+  - name: regions
+    path: data/regions.csv
+    format: csv
+    key: [code]
+    columns:
+      - { name: code, type: string }
+      - name: region
+        type: string
+        values: { \"N.\": North, north: North }
+  - name: regions_cn
+    path: data/regions_gbk.csv
+    format: csv
+    encoding: gbk
+    key: [code]
+    columns:
+      - { name: code, type: string }
+      - { name: region, type: string, values: { 華北: North, 華南: South } }
+  - name: events
+    path: data/events.ndjson
+    format: ndjson
+    key: [id]
+    columns:
+      - { name: id, type: integer }
+      - { name: qty, type: integer, required: true }
+  - name: array
+    path: data/array.json
+    format: json
+    columns:
+      - { name: id, type: integer }
+      - { name: qty, type: integer, min: 0 }
+  - name: prices
+    path: data/prices.parquet
+    format: parquet
+    columns:
+      - { name: id, type: integer }
+      - { name: day, type: date, required: true }
+      - { name: price, type: \"decimal(10,2)\" }
+  - name: invoices
+    path: data/invoices.xlsx
+    format: xlsx
+    xlsx: { sheet: Invoices, header_row: 2 }
+    columns:
+      - { name: invoice_id, type: string }
+      - { name: invoice_date, type: date }
+      - { name: amount, type: \"decimal(12,2)\" }
+";
+    write(d, "pipeline.yaml", format!("{PIPELINE_HEAD}{sources}"));
+    dir
+}
+
+#[test]
+fn every_format_loads_with_exact_values_and_reject_lines() {
+    let dir = formats_fixture();
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT id::VARCHAR, name, amount::VARCHAR FROM items ORDER BY id"
+        ),
+        vec![
+            vec!["1", "plain", "10.50"],
+            vec!["2", "two\nlines", "20.00"],
+            vec!["4", "big", "1234.50"],
+            vec!["5", "neg", "-7.25"],
+        ]
+    );
+    assert_eq!(
+        rows(&db, "SELECT code, region FROM regions ORDER BY code"),
+        vec![vec!["A", "North"], vec!["B", "North"], vec!["C", "South"]]
+    );
+    assert_eq!(
+        rows(&db, "SELECT code, region FROM regions_cn ORDER BY code"),
+        vec![vec!["X", "North"], vec!["Y", "South"], vec!["Z", "未知"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT id::VARCHAR, qty::VARCHAR FROM events ORDER BY id"
+        ),
+        vec![vec!["1", "3"], vec!["4", "7"]]
+    );
+    assert_eq!(
+        rows(&db, "SELECT id::VARCHAR, qty::VARCHAR FROM \"array\""),
+        vec![vec!["1", "2"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT id::VARCHAR, day::VARCHAR, price::VARCHAR FROM prices"
+        ),
+        vec![vec!["1", "2026-01-02", "5.25"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT invoice_id, invoice_date::VARCHAR, amount::VARCHAR FROM invoices"
+        ),
+        vec![vec!["INV-1", "2026-01-15", "1250.50"]]
+    );
+    let rejects = rows(
+        &db,
+        "SELECT source, line::VARCHAR, coalesce(column_name, '-'), rule, coalesce(value, '-')
+         FROM salespipe.rejects ORDER BY source, line, rule",
+    );
+    assert_eq!(
+        rejects,
+        vec![
+            vec!["array", "2", "qty", "min", "-1"],
+            vec!["events", "3", "-", "parse", "-"],
+            vec!["events", "4", "qty", "required", "-"],
+            vec!["invoices", "4", "invoice_date", "type", "not a date"],
+            vec!["items", "6", "amount", "type", "12,5x"],
+            vec!["prices", "2", "day", "required", "-"],
+        ]
+    );
+    let raw = scalar(
+        &db,
+        "SELECT raw_text FROM salespipe.rejects WHERE source = 'events' AND rule = 'parse'",
+    );
+    assert_eq!(raw, "{\"id\": 2, \"qty\": ");
+}
+
+#[test]
+fn wrong_encoding_is_a_clear_error() {
+    let dir = formats_fixture();
+    let p = dir.path().join("pipeline.yaml");
+    // GBK bytes declared as UTF-8.
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("    encoding: gbk\n", "");
+    std::fs::write(&p, text).unwrap();
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("regions_gbk.csv"), "{err}");
+    // Declared GBK but holding bytes that are not GBK.
+    let dir = formats_fixture();
+    write(
+        dir.path(),
+        "data/regions_gbk.csv",
+        b"code,region\nX,\x81\x20\n",
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("regions_gbk.csv") && err.contains("not valid GBK text at byte 14"),
+        "{err}"
+    );
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    let reason = scalar(&db, "SELECT reason FROM salespipe.run_log");
+    assert!(reason.contains("not valid GBK"), "{reason}");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*)::VARCHAR FROM duckdb_tables() WHERE schema_name = 'main'"
+        ),
+        "0"
+    );
+}
+
+fn orders_fixture(load: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(
+        d,
+        "data/orders_2026-01-01.csv",
+        "id,status,updated_at\nA,open,2026-01-01 10:00:00\nB,open,2026-01-01 11:00:00\n",
+    );
+    let sources = format!(
+        "
+  - name: orders
+    path: data/orders_*.csv
+    format: csv
+    load: {load}
+    key: [id]
+    latest_by: updated_at
+    columns:
+      - {{ name: id, type: string }}
+      - {{ name: status, type: string }}
+      - {{ name: updated_at, type: timestamp }}
+"
+    );
+    write(d, "pipeline.yaml", format!("{PIPELINE_HEAD}{sources}"));
+    dir
+}
+
+#[test]
+fn rerun_with_unchanged_files_changes_no_table() {
+    let dir = formats_fixture();
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let snapshot = |dir: &Path| {
+        let db = open_db(&dir.join("out/w.duckdb"));
+        let tables = rows(
+            &db,
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1",
+        );
+        tables
+            .into_iter()
+            .map(|t| {
+                scalar(
+                    &db,
+                    &format!(
+                        "SELECT md5(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR)) FROM \"{}\" t",
+                        t[0]
+                    ),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = snapshot(dir.path());
+    let out = salespipe_ok(dir.path(), &["run", "pipeline.yaml"]);
+    assert!(
+        out.contains("items                unchanged since the last load"),
+        "{out}"
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*)::VARCHAR FROM salespipe.run_log WHERE status = 'succeeded'"
+        ),
+        "2"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*)::VARCHAR FROM salespipe.rejects WHERE run_id = 2"
+        ),
+        "0"
+    );
+    drop(db);
+    // --full-refresh reads everything again, with the same result.
+    salespipe_ok(
+        dir.path(),
+        &["run", "pipeline.yaml", "--quiet", "--full-refresh"],
+    );
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn incremental_load_merges_new_files_by_key() {
+    let dir = orders_fixture("incremental");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // A new daily file: B changes, C is new, and an older version of A is ignored.
+    write(
+        dir.path(),
+        "data/orders_2026-01-02.csv",
+        "id,status,updated_at\nB,shipped,2026-01-02 09:00:00\nC,open,2026-01-02 10:00:00\nA,draft,2025-12-31 00:00:00\n",
+    );
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["B", "shipped"], vec!["C", "open"]]
+    );
+    // Only the new file was read in run 2.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT files::VARCHAR, rows_read::VARCHAR FROM salespipe.run_sources WHERE run_id = 2"
+        ),
+        vec![vec!["1", "3"]]
+    );
+}
+
+#[test]
+fn append_load_adds_new_files() {
+    let dir = orders_fixture("append");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    write(
+        dir.path(),
+        "data/orders_2026-01-02.csv",
+        "id,status,updated_at\nB,shipped,2026-01-02 09:00:00\n",
+    );
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders"),
+        vec![vec!["A", "open"], vec!["B", "open"], vec!["B", "shipped"]]
+    );
+}
+
+#[test]
+fn a_second_run_on_a_locked_warehouse_is_refused() {
+    let dir = orders_fixture("snapshot");
+    std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    // This test process is alive, so its lock is not stale.
+    write(
+        dir.path(),
+        "out/w.duckdb.lock",
+        format!("pid={}\npipeline `other`\n", std::process::id()),
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("another run holds the warehouse lock") && err.contains("pipeline `other`"),
+        "{err}"
+    );
+    // A stale lock (no such process) is taken over.
+    write(
+        dir.path(),
+        "out/w.duckdb.lock",
+        "pid=4294967\npipeline `gone`\n",
+    );
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert!(!dir.path().join("out/w.duckdb.lock").exists());
+}
+
+#[test]
+fn too_many_rejects_fail_the_run_and_keep_the_rejects() {
+    let dir = formats_fixture();
+    let p = dir.path().join("pipeline.yaml");
+    let text = std::fs::read_to_string(&p).unwrap().replace(
+        "    format: ndjson\n",
+        "    format: ndjson\n    max_reject_rate: 0.25\n",
+    );
+    std::fs::write(&p, text).unwrap();
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // 2 of the 4 NDJSON records are rejected.
+    assert!(
+        err.contains("source `events`: 2 of 4 rows rejected (50.00 %), over max_reject_rate 25.00 %; top rules: parse (1), qty: required (1)"),
+        "{err}"
+    );
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        scalar(&db, "SELECT status FROM salespipe.run_log"),
+        "failed"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*)::VARCHAR FROM salespipe.rejects WHERE source = 'events'"
+        ),
+        "2"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*)::VARCHAR FROM duckdb_tables() WHERE schema_name = 'main'"
+        ),
+        "0"
+    );
+}

@@ -1,0 +1,302 @@
+//! The tiny hand-made company in `tests/fixtures/tiny`, run end to end through the
+//! binary. Every expected figure is worked out by hand below.
+//!
+//! orders.csv (header = line 1)
+//!   2 SO-1 2026-09-03 USD C1(North) completed
+//!   3 SO-2 05/09/2026 (dd/mm/yyyy -> 2026-09-05) EUR customer " c2 " -> C2 (South)
+//!   4 SO-3 shipped -> superseded by line 7 (cancelled, later updated_at)
+//!   5 SO-4 2026-08-20 USD C2, previous month
+//!   6 exact duplicate of line 2
+//!   7 SO-3 cancelled (latest version): excluded from revenue
+//!   8 SO-5 order_date 2026-13-01: rejected (type)
+//!   read 7 = rejected 1 + exact 1 + superseded 1 + loaded 4
+//! order_lines.csv
+//!   2 SO-1/1 SKU-A 2 x 200.00 -10 % = 360.00, cogs 2 x 120 = 240.00  (Furniture, North)
+//!   3 SO-1/2 qty 10: superseded by line 7 (qty 12, later updated_at)
+//!   4 SO-2/1 sku-b -> SKU-B, 4 x 3.00 -5 % = 11.40 EUR x 1.10 = 12.54 USD, cogs 4.00
+//!   5 SO-3/1 belongs to the cancelled order: excluded
+//!   6 SO-4/1 190.00, cogs 120.00 (August)
+//!   7 SO-1/2 12 x 2.50 = 30.00, cogs 12.00 (Office Supplies, North)
+//!   8 quantity `abc`: rejected (type)
+//!   9 SKU-Z: rejected (references)
+//!  10 quantity -1: rejected (min)
+//!  11 exact duplicate of line 2
+//!  12 SO-5/1: loaded, but its order was rejected, so it joins nothing
+//!   read 11 = rejected 3 + exact 1 + superseded 1 + loaded 6
+//! products.csv: lines 3-4 are one record with a quoted newline; line 5 (SKU-D,
+//!   unit_cost `n/a`) is rejected at line 5, not 4.
+//!
+//! September 2026: net revenue 360.00 + 30.00 + 12.54 = 402.54; units 2 + 12 + 4 = 18;
+//! COGS 240.00 + 12.00 + 4.00 = 256.00; gross profit 146.54; orders 2.
+//! By region x category: North/Furniture 360.00 (2 units, cogs 240.00, GP 120.00);
+//! North/Office Supplies 30.00 (12, 12.00, 18.00); South/Office Supplies 12.54 (4,
+//! 4.00, 8.54). August 2026: 190.00, 1 unit, cogs 120.00, GP 70.00.
+
+use crate::common::*;
+
+#[test]
+fn tiny_company_end_to_end() {
+    let dir = fixture("tiny");
+    let out = salespipe_ok(
+        dir.path(),
+        &["run", "pipeline.yaml", "--summary-json", "summary.json"],
+    );
+    assert!(out.contains("succeeded"), "{out}");
+
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    let cells = rows(
+        &db,
+        "SELECT region, category, net_revenue::VARCHAR, units::VARCHAR, cogs::VARCHAR,
+                gross_profit::VARCHAR, orders::VARCHAR
+         FROM mart_monthly_sales WHERE month = DATE '2026-09-01' ORDER BY ALL",
+    );
+    assert_eq!(
+        cells,
+        vec![
+            vec!["North", "Furniture", "360.00", "2", "240.00", "120.00", "1"],
+            vec![
+                "North",
+                "Office Supplies",
+                "30.00",
+                "12",
+                "12.00",
+                "18.00",
+                "1"
+            ],
+            vec![
+                "South",
+                "Office Supplies",
+                "12.54",
+                "4",
+                "4.00",
+                "8.54",
+                "1"
+            ],
+        ]
+    );
+    let aug = rows(
+        &db,
+        "SELECT sum(net_revenue)::VARCHAR, sum(units)::VARCHAR, sum(cogs)::VARCHAR,
+                sum(gross_profit)::VARCHAR
+         FROM mart_monthly_sales WHERE month = DATE '2026-08-01'",
+    );
+    assert_eq!(aug, vec![vec!["190.00", "1", "120.00", "70.00"]]);
+
+    // Rejects: file, line, column and rule, one row per failed rule.
+    let rejects = rows(
+        &db,
+        "SELECT source, regexp_extract(file, '[^/]+$'), line::VARCHAR, column_name, rule, value
+         FROM salespipe.rejects ORDER BY source, line",
+    );
+    assert_eq!(
+        rejects,
+        vec![
+            vec![
+                "order_lines",
+                "order_lines.csv",
+                "8",
+                "quantity",
+                "type",
+                "abc"
+            ],
+            vec![
+                "order_lines",
+                "order_lines.csv",
+                "9",
+                "sku",
+                "references",
+                "SKU-Z"
+            ],
+            vec![
+                "order_lines",
+                "order_lines.csv",
+                "10",
+                "quantity",
+                "min",
+                "-1"
+            ],
+            vec![
+                "orders",
+                "orders.csv",
+                "8",
+                "order_date",
+                "type",
+                "2026-13-01"
+            ],
+            vec!["products", "products.csv", "5", "unit_cost", "type", "n/a"],
+        ]
+    );
+    let raw = scalar(
+        &db,
+        "SELECT raw_text FROM salespipe.rejects WHERE source = 'products'",
+    );
+    assert_eq!(raw, "SKU-D,Lamp,Furniture,Lamps,40.00,n/a");
+
+    let dups = rows(
+        &db,
+        "SELECT source, line::VARCHAR, kind, kept_line::VARCHAR FROM salespipe.duplicates
+         ORDER BY source, line",
+    );
+    assert_eq!(
+        dups,
+        vec![
+            vec!["order_lines", "3", "superseded", "7"],
+            vec!["order_lines", "11", "exact", "2"],
+            vec!["orders", "4", "superseded", "7"],
+            vec!["orders", "6", "exact", "2"],
+        ]
+    );
+
+    // Run log: one succeeded run with per-source counts that add up.
+    let log = rows(
+        &db,
+        "SELECT run_id::VARCHAR, pipeline, as_of::VARCHAR, status FROM salespipe.run_log",
+    );
+    assert_eq!(log, vec![vec!["1", "tiny", "2026-09-30", "succeeded"]]);
+    let counts = rows(
+        &db,
+        "SELECT source, rows_read::VARCHAR, rows_rejected::VARCHAR, rows_exact_duplicate::VARCHAR,
+                rows_superseded::VARCHAR, rows_loaded::VARCHAR
+         FROM salespipe.run_sources ORDER BY source",
+    );
+    assert_eq!(
+        counts,
+        vec![
+            vec!["customers", "2", "0", "0", "0", "2"],
+            vec!["fx_rates", "4", "0", "0", "0", "4"],
+            vec!["order_lines", "11", "3", "1", "1", "6"],
+            vec!["orders", "7", "1", "1", "1", "4"],
+            vec!["products", "4", "1", "0", "0", "3"],
+        ]
+    );
+    // The quoted newline survives in the loaded value.
+    let chair = scalar(&db, "SELECT product_name FROM products WHERE sku = 'SKU-C'");
+    assert_eq!(chair, "Chair, ergonomic\n(black)");
+    drop(db);
+
+    // Parquet at stable per-table paths, readable by another reader.
+    let parquet = dir.path().join("out/parquet");
+    for table in ["fct_order_lines", "mart_monthly_sales", "rejects"] {
+        let link = parquet.join(table);
+        assert!(link.is_symlink(), "{table} is published as a link");
+        assert!(link.join("data.parquet").is_file(), "{table}/data.parquet");
+    }
+    let mem = duckdb::Connection::open_in_memory().unwrap();
+    let total = scalar(
+        &mem,
+        &format!(
+            "SELECT sum(net_revenue)::VARCHAR FROM read_parquet('{}/mart_monthly_sales/*.parquet')
+             WHERE month = DATE '2026-09-01'",
+            parquet.display()
+        ),
+    );
+    assert_eq!(total, "402.54");
+
+    // The report shows the as-of month's figures.
+    let md =
+        std::fs::read_to_string(dir.path().join("out/reports/monthly_sales-2026-09.md")).unwrap();
+    assert!(
+        md.contains("| Net revenue | 402.54 | 190.00 | 111.9 % |"),
+        "{md}"
+    );
+    assert!(md.contains("| Units | 18 | 1 | |"), "{md}");
+    assert!(md.contains("| Gross profit | 146.54 | 70.00 | |"), "{md}");
+    assert!(md.contains("| COGS | 256.00 | | |"), "{md}");
+    assert!(md.contains("| Orders | 2 | 1 | |"), "{md}");
+    assert!(
+        md.contains("| South | Office Supplies | 12.54 | 4 | 4.00 | 8.54 | 1 |"),
+        "{md}"
+    );
+    let html =
+        std::fs::read_to_string(dir.path().join("out/reports/monthly_sales-2026-09.html")).unwrap();
+    assert!(html.contains("<td class=\"n\">402.54</td>"), "{html}");
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["status"], "succeeded");
+    assert_eq!(summary["as_of"], "2026-09-30");
+}
+
+#[test]
+fn as_of_on_the_command_line_wins() {
+    let dir = fixture("tiny");
+    salespipe_ok(
+        dir.path(),
+        &["run", "pipeline.yaml", "--quiet", "--as-of", "2026-08-15"],
+    );
+    let md =
+        std::fs::read_to_string(dir.path().join("out/reports/monthly_sales-2026-08.md")).unwrap();
+    assert!(md.contains("| Net revenue | 190.00 |"), "{md}");
+    // `latest` is the newest loaded order date: 2026-09-10 (SO-3; SO-5 was rejected).
+    salespipe_ok(
+        dir.path(),
+        &["run", "pipeline.yaml", "--quiet", "--as-of", "latest"],
+    );
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT as_of::VARCHAR FROM salespipe.run_log WHERE run_id = 2"
+        ),
+        "2026-09-10"
+    );
+}
+
+#[test]
+fn a_failing_model_rolls_back_and_is_logged() {
+    let dir = fixture("tiny");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let mart = dir.path().join("out/parquet/mart_monthly_sales");
+    let before = std::fs::read_link(&mart).unwrap();
+    // Break a downstream model and change an extract: nothing of it may land.
+    std::fs::write(
+        dir.path().join("sql/models/marts/zz_broken.sql"),
+        "SELECT no_such_column FROM {{ ref(\"orders\") }}",
+    )
+    .unwrap();
+    let lines = dir.path().join("data/order_lines.csv");
+    let mut text = std::fs::read_to_string(&lines).unwrap();
+    text.push_str("SO-4,2,SKU-B,100,2.50,0,2026-08-24 12:00:00\n");
+    std::fs::write(&lines, text).unwrap();
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("zz_broken"), "{err}");
+
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM order_lines"),
+        "6"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT run_id::VARCHAR, status FROM salespipe.run_log ORDER BY run_id"
+        ),
+        vec![vec!["1", "succeeded"], vec!["2", "failed"]]
+    );
+    let reason = scalar(&db, "SELECT reason FROM salespipe.run_log WHERE run_id = 2");
+    assert!(
+        reason.contains("zz_broken") && reason.contains("no_such_column"),
+        "{reason}"
+    );
+    // The failed run's rejects are still recorded: only order_lines changed, so only it
+    // was read again (lines 8, 9, 10).
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*)::VARCHAR FROM salespipe.rejects WHERE run_id = 2"
+        ),
+        "3"
+    );
+    assert_eq!(
+        std::fs::read_link(&mart).unwrap(),
+        before,
+        "Parquet link unchanged"
+    );
+    assert!(!dir
+        .path()
+        .join("out/parquet/.versions/mart_monthly_sales/run-2")
+        .exists());
+}

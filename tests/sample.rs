@@ -1,0 +1,242 @@
+//! The sample generator and the committed sample company.
+//! - `salespipe sample` is deterministic and reproduces the committed `sample_data/`;
+//! - the truth file's planted rows are exactly the rows the daily pipeline sets aside
+//!   and deduplicates;
+//! - the report month's figures equal those computed independently by
+//!   `tests/crosscheck/sample_expected.py` (Python csv + decimal), committed as
+//!   `tests/fixtures/sample_expected.json`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::common::*;
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn sample_is_deterministic_and_matches_the_committed_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    salespipe_ok(
+        tmp.path(),
+        &["sample", "--out", a.to_str().unwrap(), "--seed", "42"],
+    );
+    salespipe_ok(
+        tmp.path(),
+        &["sample", "--out", b.to_str().unwrap(), "--seed", "42"],
+    );
+    let files = files_under(&a);
+    assert_eq!(files, files_under(&b));
+    assert!(files.iter().any(|f| f == "truth.csv"), "{files:?}");
+    let committed = repo().join("sample_data");
+    for f in &files {
+        let x = std::fs::read(a.join(f)).unwrap();
+        assert_eq!(
+            x,
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between two runs"
+        );
+        assert_eq!(
+            x,
+            std::fs::read(committed.join(f)).unwrap(),
+            "sample_data/{f} is stale: regenerate with `salespipe sample --out sample_data`"
+        );
+    }
+    let c = tmp.path().join("c");
+    salespipe_ok(
+        tmp.path(),
+        &["sample", "--out", c.to_str().unwrap(), "--seed", "7"],
+    );
+    assert_ne!(
+        std::fs::read(a.join("sales/orders.csv")).unwrap(),
+        std::fs::read(c.join("sales/orders.csv")).unwrap(),
+        "another seed gives other data"
+    );
+}
+
+/// The repository's daily pipeline run on a copy of the committed sample.
+fn run_daily() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["pipelines", "sample_data", "sql", "report_templates"] {
+        copy_dir(&repo().join(d), &dir.path().join(d));
+    }
+    salespipe_ok(dir.path(), &["run", "pipelines/daily.yaml", "--quiet"]);
+    dir
+}
+
+/// (file relative to sample_data, line) pairs from a query returning file, line.
+fn located(conn: &duckdb::Connection, sql: &str, root: &Path) -> BTreeSet<(String, String)> {
+    let root = format!("{}/", root.display());
+    rows(conn, sql)
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].strip_prefix(&root).unwrap_or(&r[0]).to_string(),
+                r[1].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn truth_file_matches_rejects_and_duplicates_row_by_row() {
+    let dir = run_daily();
+    let root = dir.path().join("sample_data");
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    let truth_csv = dir.path().join("sample_data/truth.csv");
+    // Planted rows of the files the pipeline loads (the manifest lists them).
+    let truth = |kind: &str, col: &str| -> BTreeSet<(String, String)> {
+        rows(
+            &db,
+            &format!(
+                "SELECT file, {col}::VARCHAR FROM read_csv('{}', all_varchar = true)
+                 WHERE expected = '{kind}'
+                   AND '{}/' || file IN (SELECT file FROM salespipe.manifest)",
+                truth_csv.display(),
+                root.display()
+            ),
+        )
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect()
+    };
+    let rejected = located(
+        &db,
+        "SELECT DISTINCT file, line::VARCHAR FROM salespipe.rejects",
+        &root,
+    );
+    let exact = located(
+        &db,
+        "SELECT file, line::VARCHAR FROM salespipe.duplicates WHERE kind = 'exact'",
+        &root,
+    );
+    let superseded = located(
+        &db,
+        "SELECT file, line::VARCHAR FROM salespipe.duplicates WHERE kind = 'superseded'",
+        &root,
+    );
+    assert!(!rejected.is_empty() && !exact.is_empty() && !superseded.is_empty());
+    assert_eq!(rejected, truth("reject", "line"));
+    assert_eq!(exact, truth("dedupe", "line"));
+    assert_eq!(superseded, truth("supersedes", "related_line"));
+    // Rows planted to be fixed were loaded: none of them is set aside.
+    let fixed = truth("fix", "line");
+    assert!(!fixed.is_empty());
+    assert!(
+        fixed.is_disjoint(&rejected),
+        "a row with a declared fix was rejected"
+    );
+}
+
+#[test]
+fn report_month_matches_the_independent_cross_check() {
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/sample_expected.json")).unwrap(),
+    )
+    .unwrap();
+    let dir = run_daily();
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    let total = |month: &str| {
+        rows(
+            &db,
+            &format!(
+                "SELECT sum(net_revenue)::VARCHAR, sum(units)::VARCHAR, sum(cogs)::VARCHAR,
+                        sum(gross_profit)::VARCHAR, count(DISTINCT order_id)::VARCHAR
+                 FROM fct_order_lines WHERE month = DATE '{month}'"
+            ),
+        )
+        .remove(0)
+    };
+    let as_strings = |t: &serde_json::Value| -> Vec<String> {
+        ["net_revenue", "units", "cogs", "gross_profit", "orders"]
+            .iter()
+            .map(|k| match &t[*k] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()
+    };
+    assert_eq!(total("2026-09-01"), as_strings(&expected["total"]));
+    assert_eq!(total("2026-08-01"), as_strings(&expected["previous_total"]));
+
+    let cells = rows(
+        &db,
+        "SELECT region, category, net_revenue::VARCHAR, units::VARCHAR, cogs::VARCHAR,
+                gross_profit::VARCHAR
+         FROM mart_monthly_sales WHERE month = DATE '2026-09-01' ORDER BY region, category",
+    );
+    let want: Vec<Vec<String>> = expected["by_region_category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            [
+                "region",
+                "category",
+                "net_revenue",
+                "units",
+                "cogs",
+                "gross_profit",
+            ]
+            .iter()
+            .map(|k| match &c[*k] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()
+        })
+        .collect();
+    assert_eq!(cells, want);
+
+    // Per-file counts: read = rejected + duplicates + superseded + loaded.
+    let sources = [
+        ("sales/products.csv", "products"),
+        ("sales/customers.csv", "customers"),
+        ("finance/fx_rates.csv", "fx_rates"),
+        ("sales/orders.csv", "orders"),
+        ("sales/order_lines.csv", "order_lines"),
+    ];
+    for (file, source) in sources {
+        let got = rows(
+            &db,
+            &format!(
+                "SELECT rows_read::VARCHAR, rows_rejected::VARCHAR, rows_exact_duplicate::VARCHAR,
+                        rows_superseded::VARCHAR, rows_loaded::VARCHAR
+                 FROM salespipe.run_sources WHERE source = '{source}'"
+            ),
+        )
+        .remove(0);
+        let c = &expected["counts"][file];
+        let want: Vec<String> = ["read", "rejected", "duplicates", "superseded", "loaded"]
+            .iter()
+            .map(|k| c[*k].to_string())
+            .collect();
+        assert_eq!(got, want, "{file}");
+    }
+
+    // The report shows the cross-checked headline figure.
+    let md =
+        std::fs::read_to_string(dir.path().join("out/reports/monthly_sales-2026-09.md")).unwrap();
+    let net = expected["total"]["net_revenue"].as_str().unwrap();
+    let formatted = salespipe::util::format_decimal(net.parse().unwrap(), 2);
+    assert!(
+        md.contains(&format!("| Net revenue | {formatted} |")),
+        "{formatted} not in\n{md}"
+    );
+}

@@ -1,0 +1,16 @@
+//! Integration tests, built as one binary (linking DuckDB once). Each module runs the
+//! real `salespipe` binary on fixture folders copied into a temp directory.
+
+// Test code panics on unexpected errors by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+/// Shared helpers: fixture setup, running the binary, reading the warehouse.
+mod common;
+/// Config errors: syntax/type errors and collected semantic errors with locations.
+mod config_errors;
+/// Ingestion: readers, normalisation, reject lines, manifest, load modes, lock.
+mod ingest;
+/// The tiny hand-made company: exact figures, rejects, duplicates, outputs, run log.
+mod run;
+/// The sample generator and the committed sample: determinism, truth file, cross-check.
+mod sample;
