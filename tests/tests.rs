@@ -14,3 +14,5 @@ mod ingest;
 mod run;
 /// The sample generator and the committed sample: determinism, truth file, cross-check.
 mod sample;
+/// Every planted story of the sample is visible by a direct query over the raw files.
+mod sample_stories;
