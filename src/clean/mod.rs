@@ -307,17 +307,31 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
         .map_err(|e| Error::db(format!("collecting rejects of `{}`", cfg.name), e))?;
 
     // Dedupe the valid rows: exact duplicates (same text in every declared column, as
-    // delivered), then the latest version of each key.
-    let exact_part: Vec<String> = cfg
+    // delivered), then the latest version of each key. The windows run over a narrow
+    // projection (position, key, version, a hash of the raw text) to keep them cheap; an
+    // exact duplicate must also have the same key, so a hash collision would have to
+    // happen within one key to matter.
+    let raw_cols: Vec<String> = cfg
         .columns
         .iter()
         .map(|c| ident(&format!("_raw_{}", c.name)))
         .collect();
-    let exact_part = exact_part.join(", ");
+    let key: Vec<String> = cfg.key.iter().map(|k| ident(k)).collect();
+    let mut narrow: Vec<String> = key.clone();
+    if let Some(l) = &cfg.latest_by {
+        if !cfg.key.contains(l) {
+            narrow.push(ident(l));
+        }
+    }
+    let narrow = narrow.iter().map(|c| format!("{c}, ")).collect::<String>();
+    let exact_part = if key.is_empty() {
+        raw_cols.join(", ")
+    } else {
+        format!("{}, _h", key.join(", "))
+    };
     let (key_rank, kept_file, kept_line) = if cfg.key.is_empty() {
         ("1".to_string(), "NULL".to_string(), "NULL".to_string())
     } else {
-        let key: Vec<String> = cfg.key.iter().map(|k| ident(k)).collect();
         let latest = cfg
             .latest_by
             .as_ref()
@@ -333,23 +347,32 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
             format!("first_value(_line) {w}"),
         )
     };
+    let (raw_select, hash) = if key.is_empty() {
+        (format!("{}, ", raw_cols.join(", ")), "NULL".to_string())
+    } else {
+        (String::new(), format!("hash({})", raw_cols.join(", ")))
+    };
     let ranked = ident(&format!("_ranked_{}", cfg.name));
     wh.exec(&format!(
         "CREATE OR REPLACE TEMP TABLE {ranked} AS
-         WITH valid AS (
+         WITH v AS (
+             SELECT _file, _line, {narrow}{raw_select}{hash} AS _h FROM {checked} WHERE len(_errors) = 0
+         ), e AS (
              SELECT *,
                  row_number() OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_rn,
                  first_value(_file) OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_file,
                  first_value(_line) OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_line
-             FROM {checked} WHERE len(_errors) = 0
-         ), distinct_rows AS (
-             SELECT *, {key_rank} AS _key_rn, {kept_file} AS _kept_file, {kept_line} AS _kept_line
-             FROM valid WHERE _exact_rn = 1
+             FROM v
+         ), d AS (
+             SELECT _file, _line, _exact_rn, _exact_file, _exact_line,
+                    {key_rank} AS _key_rn, {kept_file} AS _kept_file, {kept_line} AS _kept_line
+             FROM e WHERE _exact_rn = 1
          )
-         SELECT *, NULL::BIGINT AS _key_rn, NULL::VARCHAR AS _kept_file, NULL::BIGINT AS _kept_line
-         FROM valid WHERE _exact_rn > 1
+         SELECT _file, _line, _exact_rn, _exact_file, _exact_line, NULL::BIGINT AS _key_rn,
+                NULL::VARCHAR AS _kept_file, NULL::BIGINT AS _kept_line
+         FROM e WHERE _exact_rn > 1
          UNION ALL BY NAME
-         SELECT * FROM distinct_rows"
+         SELECT * FROM d"
     ))?;
     wh.conn
         .execute(
@@ -368,9 +391,13 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
     let cols: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
     wh.exec(&format!(
         "CREATE OR REPLACE TEMP TABLE {clean} AS
-         SELECT _file, _line, {cols} FROM {ranked}
-         WHERE _exact_rn = 1 AND _key_rn = 1 ORDER BY _file, _line",
-        cols = cols.join(", ")
+         SELECT c._file, c._line, {cols} FROM {checked} c JOIN {ranked} r USING (_file, _line)
+         WHERE r._exact_rn = 1 AND r._key_rn = 1 ORDER BY c._file, c._line",
+        cols = cols
+            .iter()
+            .map(|c| format!("c.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))?;
     let count = |sql: String| -> Result<i64> {
         wh.conn

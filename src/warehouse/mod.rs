@@ -81,9 +81,13 @@ impl Warehouse {
 
     /// Runs one or more statements without parameters.
     pub fn exec(&self, sql: &str) -> Result<()> {
-        self.conn
+        let t = std::time::Instant::now();
+        let r = self
+            .conn
             .execute_batch(sql)
-            .ctx(|| format!("running `{}`", first_line(sql)))
+            .ctx(|| format!("running `{}`", first_line(sql)));
+        tracing::debug!("{:.3} s: {}", t.elapsed().as_secs_f64(), first_line(sql));
+        r
     }
 
     fn ensure_meta(&self) -> Result<()> {
