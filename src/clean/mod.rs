@@ -162,14 +162,15 @@ fn type_message(c: &ColumnConfig) -> String {
 }
 
 /// One failure check: a condition over the typed row and the struct it yields.
-fn failure(cond: &str, column: &str, rule: &str, value: &str, message: &str) -> String {
-    format!(
+fn failure(cond: &str, column: &str, rule: &str, value: &str, message: &str) -> (String, String) {
+    let check = format!(
         "CASE WHEN {cond} THEN {{'column_name': {col}, 'rule': {rule}, 'value': {value}, \
          'message': {msg}}} END",
         col = literal(column),
         rule = literal(rule),
         msg = literal(message),
-    )
+    );
+    (cond.to_string(), check)
 }
 
 /// Types, checks and dedupes one source into `_clean_<name>`; appends to `_rejects`
@@ -286,11 +287,22 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
              CASE WHEN t._parse_error IS NOT NULL
                   THEN [{{'column_name': NULL::VARCHAR, 'rule': 'parse', 'value': NULL::VARCHAR,
                           'message': t._parse_error}}]
-                  ELSE list_filter([{checks}], lambda x: x IS NOT NULL) END AS _errors
+                  WHEN {any}
+                  THEN list_filter([{checks}], lambda x: x IS NOT NULL)
+                  ELSE [] END AS _errors
          FROM t {joins}",
         norm = norm_cols.join(", "),
         typed = typed_cols.join(", "),
-        checks = checks.join(", "),
+        any = checks
+            .iter()
+            .map(|(c, _)| format!("({c})"))
+            .collect::<Vec<_>>()
+            .join(" OR "),
+        checks = checks
+            .iter()
+            .map(|(_, c)| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         joins = joins.join(" "),
     ))?;
     wh.conn
