@@ -58,6 +58,21 @@ fn sample_is_deterministic_and_matches_the_committed_copy() {
             "sample_data/{f} is stale: regenerate with `salespipe sample --out sample_data`"
         );
     }
+    // Identical whatever the thread count.
+    let one = tmp.path().join("one-thread");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_salespipe"))
+        .args(["sample", "--out", one.to_str().unwrap(), "--seed", "42"])
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for f in &files {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(one.join(f)).unwrap(),
+            "{f}"
+        );
+    }
     let c = tmp.path().join("c");
     salespipe_ok(
         tmp.path(),
