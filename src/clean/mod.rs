@@ -364,6 +364,8 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
     } else {
         (String::new(), format!("hash({})", raw_cols.join(", ")))
     };
+    // `_ranked_<name>` keeps only the dropped rows; the clean rows are the valid rows
+    // without them (an anti-join against a small table).
     let ranked = ident(&format!("_ranked_{}", cfg.name));
     wh.exec(&format!(
         "CREATE OR REPLACE TEMP TABLE {ranked} AS
@@ -384,7 +386,7 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
                 NULL::VARCHAR AS _kept_file, NULL::BIGINT AS _kept_line
          FROM e WHERE _exact_rn > 1
          UNION ALL BY NAME
-         SELECT * FROM d"
+         SELECT * FROM d WHERE _key_rn > 1"
     ))?;
     wh.conn
         .execute(
@@ -403,8 +405,8 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
     let cols: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
     wh.exec(&format!(
         "CREATE OR REPLACE TEMP TABLE {clean} AS
-         SELECT c._file, c._line, {cols} FROM {checked} c JOIN {ranked} r USING (_file, _line)
-         WHERE r._exact_rn = 1 AND r._key_rn = 1 ORDER BY c._file, c._line",
+         SELECT c._file, c._line, {cols} FROM {checked} c ANTI JOIN {ranked} r USING (_file, _line)
+         WHERE len(c._errors) = 0",
         cols = cols
             .iter()
             .map(|c| format!("c.{c}"))
