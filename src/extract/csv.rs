@@ -3,10 +3,16 @@
 use std::path::Path;
 
 use super::{check_columns, column_names};
-use crate::config::{Format, ResolvedSource};
+use crate::config::{Format, ResolvedSource, SourceConfig};
 use crate::error::{DbContext, Result};
 use crate::sql::{ident, literal};
 use crate::warehouse::Warehouse;
+
+/// Lines before the first record: skipped rows plus the header line.
+fn header_lines(cfg: &SourceConfig) -> i64 {
+    let csv = cfg.csv.as_ref();
+    csv.map_or(0, |c| i64::from(c.skip_rows)) + i64::from(csv.is_none_or(|c| c.header))
+}
 
 /// The `read_csv` call for a source; the file path is parameter `$1`.
 fn reader_call(source: &ResolvedSource) -> String {
@@ -56,8 +62,7 @@ pub fn read(
     } else {
         // Fast numbering: the record's ordinal after the header. `verify_lines` checks it
         // against the file and renumbers when quoted newlines or blank lines shift it.
-        let header_lines = cfg.csv.as_ref().map_or(0, |c| i64::from(c.skip_rows))
-            + i64::from(cfg.csv.as_ref().is_none_or(|c| c.header));
+        let header_lines = header_lines(cfg);
         format!(
             "INSERT INTO {table}
              SELECT $2, row_number() OVER () + {header_lines}, NULL, NULL, {names}
@@ -110,12 +115,7 @@ fn verify_lines(
             |r| r.get(0),
         )
         .ctx(|| format!("checking line numbers of `{label}`"))?;
-    let header_lines = source
-        .config
-        .csv
-        .as_ref()
-        .map_or(0, |c| i64::from(c.skip_rows))
-        + i64::from(source.config.csv.as_ref().is_none_or(|c| c.header));
+    let header_lines = header_lines(&source.config);
     if last.unwrap_or(header_lines) == physical {
         return Ok(());
     }
