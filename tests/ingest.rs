@@ -439,3 +439,25 @@ fn too_many_rejects_fail_the_run_and_keep_the_rejects() {
         "0"
     );
 }
+
+#[test]
+fn an_empty_file_stops_the_run_with_a_clear_message() {
+    let dir = orders_fixture("snapshot");
+    write(dir.path(), "data/orders_2026-01-01.csv", "");
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("orders_2026-01-01.csv`: the file is empty"),
+        "{err}"
+    );
+    // A header without rows is a valid, empty extract.
+    write(
+        dir.path(),
+        "data/orders_2026-01-01.csv",
+        "id,status,updated_at\n",
+    );
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(scalar(&db, "SELECT count(*)::VARCHAR FROM orders"), "0");
+}

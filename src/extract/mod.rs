@@ -53,6 +53,16 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource) -> Result<Extracted> {
     ))?;
     for file in &source.files {
         let label = file.to_string_lossy();
+        let empty = std::fs::metadata(file)
+            .map_err(|e| Error::io(file, e))?
+            .len()
+            == 0;
+        if empty {
+            return Err(Error::Run(format!(
+                "`{label}`: the file is empty (not even a header) for source `{}`",
+                cfg.name
+            )));
+        }
         // A transcoded copy lives as long as this iteration.
         let utf8 = match (cfg.format, cfg.encoding) {
             (Format::Parquet | Format::Xlsx, _) | (_, Encoding::Utf8) => None,
