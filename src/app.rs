@@ -91,7 +91,8 @@ fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
         1 => "info",
-        _ => "debug",
+        2 => "debug",
+        _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SALESPIPE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));

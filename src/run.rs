@@ -202,6 +202,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         &qualified(META_SCHEMA, "rejects"),
         run_id,
         &[],
+        &[],
     )?;
     summary
         .files_written
@@ -267,19 +268,16 @@ fn execute(
         sum.rows_rejected = st.rejected;
         sum.rows_exact_duplicate = st.exact_duplicates;
         sum.rows_superseded = st.superseded;
+        sum.rows_loaded = st.clean;
         summary.sources.push(sum);
         plans.push(Some(plan));
     }
     wh.begin()?;
-    for ((s, sum), plan) in pipeline
-        .sources
-        .iter()
-        .zip(summary.sources.iter_mut())
-        .zip(&plans)
-    {
+    for (s, plan) in pipeline.sources.iter().zip(&plans) {
         let Some(plan) = plan else { continue };
         progress.stage(format!("loading {}", s.config.name));
-        sum.rows_loaded = load::load(wh, &s.config, plan.replace)?;
+        load::load(wh, &s.config, plan.replace)?;
+        clean::release(wh, &s.config.name)?;
         let forget = plan.replace || s.config.load == LoadMode::Snapshot;
         wh.record_manifest(&s.config.name, &plan.files, summary.run_id, forget)?;
     }
@@ -303,6 +301,7 @@ fn execute(
             &rel,
             summary.run_id,
             &m.partition_by,
+            &m.order_by,
         )?);
     }
     let mut rendered = Vec::new();

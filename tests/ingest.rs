@@ -461,3 +461,81 @@ fn an_empty_file_stops_the_run_with_a_clear_message() {
     let db = open_db(&dir.path().join("out/w.duckdb"));
     assert_eq!(scalar(&db, "SELECT count(*)::VARCHAR FROM orders"), "0");
 }
+
+#[test]
+fn values_at_the_edges_of_their_rules_and_an_ordered_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Line 2: spaces trimmed; line 3: an exponent hides 5 decimals; line 4: 3 decimals;
+    // line 5: trailing zero (12.500 is 12.50) and a dd/mm date; line 6: impossible ISO
+    // date; line 7: an exponent that is exact; line 8: line 2 again after cleaning.
+    write(
+        d,
+        "data/items.csv",
+        "id,amount,day,name\n1, 12.50 ,2026-01-05, Zed \n2,1e-5,2026-01-05,Bob\n3,12.345,05/01/2026,Cy\n\
+         4,12.500,05/01/2026,Ann\n5,7,2026-13-01,Ed\n6,1.5e1,2026-02-01,Max\n1,12.5,2026-01-05,Zed\n",
+    );
+    write(
+        d,
+        "models/items_by_name.sql",
+        "-- order_by: name\nSELECT * FROM {{ ref(\"items\") }}\n",
+    );
+    write(
+        d,
+        "pipeline.yaml",
+        format!(
+            "{PIPELINE_HEAD}  - name: items
+    path: data/items.csv
+    format: csv
+    key: [id]
+    columns:
+      - {{ name: id, type: integer }}
+      - {{ name: amount, type: \"decimal(10,2)\" }}
+      - {{ name: day, type: date, formats: [\"%Y-%m-%d\", \"%d/%m/%Y\"] }}
+      - {{ name: name, type: string }}
+"
+        ),
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT id::VARCHAR, amount::VARCHAR, day::VARCHAR, name FROM items ORDER BY id"
+        ),
+        vec![
+            vec!["1", "12.50", "2026-01-05", "Zed"],
+            vec!["4", "12.50", "2026-01-05", "Ann"],
+            vec!["6", "15.00", "2026-02-01", "Max"],
+        ]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, column_name, rule, value FROM salespipe.rejects ORDER BY line, rule"
+        ),
+        vec![
+            vec!["3", "amount", "scale", "1e-5"],
+            vec!["4", "amount", "scale", "12.345"],
+            vec!["6", "day", "type", "2026-13-01"],
+        ]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, kind, kept_line::VARCHAR FROM salespipe.duplicates"
+        ),
+        vec![vec!["8", "exact", "2"]]
+    );
+    let parquet = d.join("out/parquet/items_by_name/data.parquet");
+    assert_eq!(
+        rows(
+            &db,
+            &format!(
+                "SELECT name FROM read_parquet('{}')",
+                parquet.to_string_lossy()
+            )
+        ),
+        vec![vec!["Ann"], vec!["Max"], vec!["Zed"]]
+    );
+}

@@ -18,7 +18,7 @@ use crate::warehouse::Warehouse;
 pub struct CleanStats {
     /// Rows with at least one failed rule.
     pub rejected: i64,
-    /// Rows identical to an earlier row (every declared column, as delivered).
+    /// Rows identical to an earlier row (every declared column, after cleaning).
     pub exact_duplicates: i64,
     /// Older versions of a key replaced by a later one.
     pub superseded: i64,
@@ -81,12 +81,18 @@ pub fn prepare(wh: &Warehouse) -> Result<()> {
     )
 }
 
+/// `trim(v)`, called only when `v` starts or ends with a space: `trim` copies every
+/// string, and most values have nothing to trim.
+fn trimmed(v: &str) -> String {
+    format!("CASE WHEN starts_with({v}, ' ') OR ends_with({v}, ' ') THEN trim({v}) ELSE {v} END")
+}
+
 /// The SQL expression for a column's text after the declared normalisations: trim,
 /// blank as NULL, value aliases (ignoring case), stripped characters and parentheses
 /// for negatives (numbers).
 fn normalized_text(c: &ColumnConfig, raw: &str) -> String {
     let mut v = if c.trim {
-        format!("NULLIF(trim({raw}), '')")
+        format!("NULLIF({}, '')", trimmed(raw))
     } else {
         format!("NULLIF({raw}, '')")
     };
@@ -108,7 +114,7 @@ fn normalized_text(c: &ColumnConfig, raw: &str) -> String {
         for ch in chars.chars() {
             v = format!("replace({v}, {}, '')", literal(&ch.to_string()));
         }
-        v = format!("NULLIF(trim({v}), '')");
+        v = format!("NULLIF({}, '')", trimmed(&v));
     }
     if c.parentheses_negative {
         v = format!("(CASE WHEN {v} LIKE '(%)' THEN '-' || trim(substr({v}, 2, length({v}) - 2)) ELSE {v} END)");
@@ -134,10 +140,21 @@ fn typed_expr(c: &ColumnConfig, v: &str) -> String {
         ColumnType::Decimal(p, s) => format!("TRY_CAST({v} AS DECIMAL({p},{s}))"),
         ColumnType::Boolean => format!("TRY_CAST({v} AS BOOLEAN)"),
         ColumnType::Date if c.formats.is_empty() => format!("TRY_CAST({v} AS DATE)"),
-        ColumnType::Date => format!(
-            "CAST(TRY_STRPTIME({v}, {}) AS DATE)",
-            literal_list(c.formats.iter().map(String::as_str))
-        ),
+        ColumnType::Date => {
+            let parse = format!(
+                "CAST(TRY_STRPTIME({v}, {}) AS DATE)",
+                literal_list(c.formats.iter().map(String::as_str))
+            );
+            if c.formats[0] == "%Y-%m-%d" {
+                // ISO dates (most rows) take the fast cast; it agrees with the pattern on
+                // text of this shape, and anything else goes through the patterns.
+                format!(
+                    "CASE WHEN {v} LIKE '____-__-__' THEN TRY_CAST({v} AS DATE) ELSE {parse} END"
+                )
+            } else {
+                parse
+            }
+        }
         ColumnType::Timestamp if c.formats.is_empty() => format!("TRY_CAST({v} AS TIMESTAMP)"),
         ColumnType::Timestamp => {
             format!(
@@ -228,7 +245,12 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
         if let ColumnType::Decimal(_, scale) = c.ty {
             // TRY_CAST('12.345' AS DECIMAL(18,2)) rounds to 12.35: more decimals than the
             // declared scale is a reject, not a silent rounding.
-            let cond = format!("{t} IS NOT NULL AND TRY_CAST({v} AS DECIMAL(38,12)) <> {t}");
+            // The exact comparison runs only on text that could carry more decimals: more
+            // than `scale` characters after the point, or an exponent.
+            let cond = format!(
+                "{t} IS NOT NULL AND ((strpos({v}, '.') > 0 AND length({v}) - strpos({v}, '.') > {scale}) \
+                 OR contains(lower({v}), 'e')) AND TRY_CAST({v} AS DECIMAL(38,12)) <> {t}"
+            );
             checks.push(failure(
                 &cond,
                 &c.name,
@@ -267,30 +289,37 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
         checks.push(failure("false", "", "", "NULL::VARCHAR", ""));
     }
     let raw_text = format!(
-        "coalesce(r._raw_text, concat_ws({}, {}))",
+        "coalesce(t._given_raw_text, concat_ws({}, {}))",
         literal(&delim),
         cfg.columns
             .iter()
-            .map(|c| format!("coalesce(r.{}, '')", ident(&c.name)))
+            .map(|c| format!("coalesce(t.{}, '')", ident(&format!("_raw_{}", c.name))))
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let names: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
+    // `_checked_<name>` keeps only what the later steps need: position, typed values, the
+    // failed rules and, for rejected rows only, the raw text. Raw and normalised text stay in the pipeline.
     wh.exec(&format!(
         "CREATE OR REPLACE TEMP TABLE {checked} AS
          WITH n AS (
-             SELECT r._file, r._line, r._parse_error, {raw_text} AS _raw_text, {norm}
+             SELECT r._file, r._line, r._parse_error, r._raw_text AS _given_raw_text, {norm}
              FROM {raw} r
          ), t AS (
              SELECT n.*, {typed} FROM n
+         ), e AS (
+             SELECT t.*,
+                 CASE WHEN t._parse_error IS NOT NULL
+                      THEN [{{'column_name': NULL::VARCHAR, 'rule': 'parse', 'value': NULL::VARCHAR,
+                              'message': t._parse_error}}]
+                      WHEN {any}
+                      THEN list_filter([{checks}], lambda x: x IS NOT NULL)
+                      ELSE [] END AS _errors
+             FROM t {joins}
          )
-         SELECT t.*,
-             CASE WHEN t._parse_error IS NOT NULL
-                  THEN [{{'column_name': NULL::VARCHAR, 'rule': 'parse', 'value': NULL::VARCHAR,
-                          'message': t._parse_error}}]
-                  WHEN {any}
-                  THEN list_filter([{checks}], lambda x: x IS NOT NULL)
-                  ELSE [] END AS _errors
-         FROM t {joins}",
+         SELECT _file, _line, {names}, _errors,
+                CASE WHEN len(_errors) > 0 THEN {raw_text} END AS _raw_text
+         FROM e t",
         norm = norm_cols.join(", "),
         typed = typed_cols.join(", "),
         any = checks
@@ -304,6 +333,7 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
             .collect::<Vec<_>>()
             .join(", "),
         joins = joins.join(" "),
+        names = names.join(", "),
     ))?;
     wh.conn
         .execute(
@@ -318,29 +348,36 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
         )
         .map_err(|e| Error::db(format!("collecting rejects of `{}`", cfg.name), e))?;
 
-    // Dedupe the valid rows: exact duplicates (same text in every declared column, as
-    // delivered), then the latest version of each key. The windows run over a narrow
-    // projection (position, key, version, a hash of the raw text) to keep them cheap; an
-    // exact duplicate must also have the same key, so a hash collision would have to
-    // happen within one key to matter.
-    let raw_cols: Vec<String> = cfg
-        .columns
-        .iter()
-        .map(|c| ident(&format!("_raw_{}", c.name)))
-        .collect();
+    // Dedupe the valid rows: exact duplicates (the same value in every declared column
+    // after cleaning), then the latest version of each key. Only rows that share a key
+    // (or, without a key, every value) with another row can be dropped; an aggregate
+    // finds those few and the windows rank only them.
     let key: Vec<String> = cfg.key.iter().map(|k| ident(k)).collect();
-    let mut narrow: Vec<String> = key.clone();
-    if let Some(l) = &cfg.latest_by {
-        if !cfg.key.contains(l) {
-            narrow.push(ident(l));
-        }
-    }
-    let narrow = narrow.iter().map(|c| format!("{c}, ")).collect::<String>();
-    let exact_part = if key.is_empty() {
-        raw_cols.join(", ")
+    let all = names.join(", ");
+    let c_all = names
+        .iter()
+        .map(|n| format!("c.{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let candidates = if key.is_empty() {
+        format!(
+            "SELECT c._file, c._line, {c_all} FROM {checked} c
+             SEMI JOIN (SELECT hash({all}) AS _h FROM {checked} WHERE len(_errors) = 0
+                        GROUP BY ALL HAVING count(*) > 1) d ON hash({c_all}) = d._h
+             WHERE len(c._errors) = 0"
+        )
     } else {
-        format!("{}, _h", key.join(", "))
+        let on: Vec<String> = key.iter().map(|k| format!("c.{k} = d.{k}")).collect();
+        format!(
+            "SELECT c._file, c._line, {c_all} FROM {checked} c
+             SEMI JOIN (SELECT {key} FROM {checked} WHERE len(_errors) = 0
+                        GROUP BY ALL HAVING count(*) > 1) d ON {on}
+             WHERE len(c._errors) = 0",
+            key = key.join(", "),
+            on = on.join(" AND "),
+        )
     };
+    let exact_part = all.clone();
     let (key_rank, kept_file, kept_line) = if cfg.key.is_empty() {
         ("1".to_string(), "NULL".to_string(), "NULL".to_string())
     } else {
@@ -359,19 +396,12 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
             format!("first_value(_line) {w}"),
         )
     };
-    let (raw_select, hash) = if key.is_empty() {
-        (format!("{}, ", raw_cols.join(", ")), "NULL".to_string())
-    } else {
-        (String::new(), format!("hash({})", raw_cols.join(", ")))
-    };
     // `_ranked_<name>` keeps only the dropped rows; the clean rows are the valid rows
     // without them (an anti-join against a small table).
     let ranked = ident(&format!("_ranked_{}", cfg.name));
     wh.exec(&format!(
         "CREATE OR REPLACE TEMP TABLE {ranked} AS
-         WITH v AS (
-             SELECT _file, _line, {narrow}{raw_select}{hash} AS _h FROM {checked} WHERE len(_errors) = 0
-         ), e AS (
+         WITH v AS ({candidates}), e AS (
              SELECT *,
                  row_number() OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_rn,
                  first_value(_file) OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_file,
@@ -402,12 +432,12 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
             duckdb::params![run_id, cfg.name],
         )
         .map_err(|e| Error::db(format!("recording duplicates of `{}`", cfg.name), e))?;
-    let cols: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
+    // The rows to load: a view, so the valid rows are read once, by the load.
     wh.exec(&format!(
-        "CREATE OR REPLACE TEMP TABLE {clean} AS
+        "CREATE OR REPLACE TEMP VIEW {clean} AS
          SELECT c._file, c._line, {cols} FROM {checked} c ANTI JOIN {ranked} r USING (_file, _line)
          WHERE len(c._errors) = 0",
-        cols = cols
+        cols = names
             .iter()
             .map(|c| format!("c.{c}"))
             .collect::<Vec<_>>()
@@ -418,16 +448,34 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
             .query_row(&sql, [], |r| r.get(0))
             .map_err(|e| Error::db(format!("counting `{}`", cfg.name), e))
     };
+    let (total, rejected) = wh
+        .conn
+        .query_row(
+            &format!("SELECT count(*), count(*) FILTER (WHERE len(_errors) > 0) FROM {checked}"),
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        )
+        .map_err(|e| Error::db(format!("counting `{}`", cfg.name), e))?;
+    let exact_duplicates = count(format!("SELECT count(*) FROM {ranked} WHERE _exact_rn > 1"))?;
+    let superseded = count(format!(
+        "SELECT count(*) FROM {ranked} WHERE _exact_rn = 1 AND _key_rn > 1"
+    ))?;
     let stats = CleanStats {
-        rejected: count(format!(
-            "SELECT count(*) FROM {checked} WHERE len(_errors) > 0"
-        ))?,
-        exact_duplicates: count(format!("SELECT count(*) FROM {ranked} WHERE _exact_rn > 1"))?,
-        superseded: count(format!(
-            "SELECT count(*) FROM {ranked} WHERE _exact_rn = 1 AND _key_rn > 1"
-        ))?,
-        clean: count(format!("SELECT count(*) FROM {clean}"))?,
+        rejected,
+        exact_duplicates,
+        superseded,
+        clean: total - rejected - exact_duplicates - superseded,
     };
-    wh.exec(&format!("DROP TABLE {ranked}; DROP TABLE {checked}"))?;
+    wh.exec(&format!("DROP TABLE {raw}"))?;
     Ok(stats)
+}
+
+/// Drops a source's clean-stage temp tables once its rows are loaded.
+pub fn release(wh: &Warehouse, source: &str) -> Result<()> {
+    wh.exec(&format!(
+        "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}",
+        clean_table(source),
+        ident(&format!("_ranked_{source}")),
+        ident(&format!("_checked_{source}")),
+    ))
 }

@@ -48,6 +48,9 @@ pub struct Node {
     pub deps: BTreeSet<String>,
     /// Columns the Parquet export is hive-partitioned by (`year=2026/month=9/`).
     pub partition_by: Vec<String>,
+    /// Columns the Parquet export is sorted by; empty sorts by every column. Naming a
+    /// unique key keeps the files deterministic and sorts much less.
+    pub order_by: Vec<String>,
 }
 
 /// Every model, in an order where each comes after its dependencies.
@@ -132,6 +135,7 @@ pub fn discover(dir: &Path, sources: &[String]) -> Result<ModelGraph, ConfigErro
             description: header.description,
             deps,
             partition_by: header.partition_by,
+            order_by: header.order_by,
         });
         refs_at.push(refs);
     }
@@ -207,6 +211,25 @@ struct Header {
     materialized: Materialized,
     description: Option<String>,
     partition_by: Vec<String>,
+    order_by: Vec<String>,
+}
+
+/// A comma-separated list of column names; an invalid name is an error on line `line`.
+fn column_list(
+    key: &str,
+    value: &str,
+    line: usize,
+    errors: &mut Vec<(usize, String)>,
+) -> Vec<String> {
+    let cols: Vec<String> = value
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if let Some(bad) = cols.iter().find(|c| !is_valid_ident(c)) {
+        errors.push((line, format!("`{key}`: invalid column `{bad}`")));
+    }
+    cols
 }
 
 /// Reads the leading `-- key: value` comment lines.
@@ -215,6 +238,7 @@ fn parse_header(text: &str) -> (Header, Vec<(usize, String)>) {
         materialized: Materialized::Table,
         description: None,
         partition_by: Vec::new(),
+        order_by: Vec::new(),
     };
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -236,15 +260,9 @@ fn parse_header(text: &str) -> (Header, Vec<(usize, String)>) {
             },
             "description" => h.description = Some(value.to_string()),
             "partition_by" => {
-                h.partition_by = value
-                    .split(',')
-                    .map(|c| c.trim().to_string())
-                    .filter(|c| !c.is_empty())
-                    .collect();
-                if let Some(bad) = h.partition_by.iter().find(|c| !is_valid_ident(c)) {
-                    errors.push((i + 1, format!("`partition_by`: invalid column `{bad}`")));
-                }
+                h.partition_by = column_list("partition_by", value, i + 1, &mut errors)
             }
+            "order_by" => h.order_by = column_list("order_by", value, i + 1, &mut errors),
             _ => {}
         }
     }
@@ -452,6 +470,7 @@ mod tests {
             description: None,
             deps: deps.iter().map(|s| s.to_string()).collect(),
             partition_by: Vec::new(),
+            order_by: Vec::new(),
         }
     }
 
@@ -485,11 +504,12 @@ mod tests {
     #[test]
     fn header_sets_materialization() {
         let (h, e) = parse_header(
-            "-- materialized: view\n-- description: x y\n-- partition_by: year, month\nselect 1",
+            "-- materialized: view\n-- description: x y\n-- partition_by: year, month\n-- order_by: id\nselect 1",
         );
         assert_eq!(h.materialized, Materialized::View);
         assert_eq!(h.description.as_deref(), Some("x y"));
         assert_eq!(h.partition_by, vec!["year", "month"]);
+        assert_eq!(h.order_by, vec!["id"]);
         assert!(e.is_empty());
     }
 }

@@ -29,7 +29,8 @@ pub struct StagedExport {
 const VERSIONS: &str = ".versions";
 
 /// Writes `relation` (an already quoted table or view name) to a new version folder of
-/// `table`, sorted by every column so the file is deterministic.
+/// `table`, sorted by `order_by` (every column when empty) so the files are
+/// deterministic: DuckDB's parallel writers do not keep row order otherwise.
 pub fn stage(
     wh: &Warehouse,
     parquet_dir: &Path,
@@ -37,6 +38,7 @@ pub fn stage(
     relation: &str,
     run_id: i64,
     partition_by: &[String],
+    order_by: &[String],
 ) -> Result<StagedExport> {
     let version_dir = parquet_dir
         .join(VERSIONS)
@@ -46,16 +48,25 @@ pub fn stage(
         std::fs::remove_dir_all(&version_dir).map_err(|e| Error::io(&version_dir, e))?;
     }
     std::fs::create_dir_all(&version_dir).map_err(|e| Error::io(&version_dir, e))?;
+    let order = if order_by.is_empty() {
+        "ALL".to_string()
+    } else {
+        order_by
+            .iter()
+            .map(|c| sql::ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let copy = if partition_by.is_empty() {
         let file = version_dir.join("data.parquet");
         format!(
-            "COPY (SELECT * FROM {relation} ORDER BY ALL) TO {} (FORMAT parquet, COMPRESSION zstd)",
+            "COPY (SELECT * FROM {relation} ORDER BY {order}) TO {} (FORMAT parquet, COMPRESSION zstd)",
             sql::literal(&file.to_string_lossy())
         )
     } else {
         let cols: Vec<String> = partition_by.iter().map(|c| sql::ident(c)).collect();
         format!(
-            "COPY (SELECT * FROM {relation} ORDER BY ALL) TO {} (FORMAT parquet, COMPRESSION zstd,
+            "COPY (SELECT * FROM {relation} ORDER BY {order}) TO {} (FORMAT parquet, COMPRESSION zstd,
              PARTITION_BY ({}), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}')",
             sql::literal(&version_dir.to_string_lossy()),
             cols.join(", ")

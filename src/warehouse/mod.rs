@@ -87,6 +87,7 @@ impl Warehouse {
             .execute_batch(sql)
             .ctx(|| format!("running `{}`", first_line(sql)));
         tracing::debug!("{:.3} s: {}", t.elapsed().as_secs_f64(), first_line(sql));
+        tracing::trace!("full statement:\n{sql}");
         r
     }
 
