@@ -7,6 +7,8 @@
 //! row), `_clean_s` (the rows to load, in file order). Shared across sources:
 //! `_rejects` and `_duplicates`, appended per source, copied to the run log at the end.
 
+pub mod anomaly;
+
 use crate::config::{Case, ColumnConfig, ColumnType, ResolvedSource};
 use crate::error::{Error, Result};
 use crate::extract::raw_table;
