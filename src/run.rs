@@ -3,12 +3,13 @@
 //!
 //! Order of effects, so a failure at any point leaves the warehouse as it was:
 //! 1. the run log row is opened (`running`);
-//! 2. every source is read and cleaned into temp tables (nothing persistent yet);
+//! 2. every source is read, cleaned and judged for abnormal values into temp tables
+//!    (nothing persistent yet);
 //! 3. one transaction loads the sources, builds the models, writes Parquet into new
 //!    version folders and renders the reports in memory, then commits;
 //! 4. the Parquet links are swapped and the report files renamed into place;
-//! 5. a second transaction closes the run log row with counts, rejects and duplicates,
-//!    whether the run succeeded or not.
+//! 5. a second transaction closes the run log row with counts, rejects, duplicates and
+//!    anomalies, whether the run succeeded or not.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,8 +59,10 @@ pub struct SourceSummary {
     pub files: usize,
     /// Records read.
     pub rows_read: i64,
-    /// Records set aside in `rejects`.
+    /// Records set aside in `rejects` (including values rejected as anomalies).
     pub rows_rejected: i64,
+    /// Rows with an abnormal value listed in `anomalies` (flagged or rejected).
+    pub rows_anomalous: i64,
     /// Exact duplicates dropped.
     pub rows_exact_duplicate: i64,
     /// Older versions of a key dropped.
@@ -193,20 +196,31 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         now_after(opts, clock),
     )?;
     result?;
-    // The rejects of every run, for BI tools; outside the data transaction because the
-    // log transaction writes them.
-    let rejects = export::stage(
-        &wh,
-        &pipeline.parquet_dir,
-        "rejects",
-        &qualified(META_SCHEMA, "rejects"),
-        run_id,
-        &[],
-        &[],
-    )?;
+    // The rejects (and anomalies, when a source has outlier rules) of every run, for BI
+    // tools; outside the data transaction because the log transaction writes them.
+    let mut meta = vec!["rejects"];
+    if pipeline
+        .sources
+        .iter()
+        .any(|s| !s.config.anomalies.is_empty())
+    {
+        meta.push("anomalies");
+    }
+    let mut exports = Vec::new();
+    for table in meta {
+        exports.push(export::stage(
+            &wh,
+            &pipeline.parquet_dir,
+            table,
+            &qualified(META_SCHEMA, table),
+            run_id,
+            &[],
+            &[],
+        )?);
+    }
     summary
         .files_written
-        .extend(export::publish(&pipeline.parquet_dir, &[rejects])?);
+        .extend(export::publish(&pipeline.parquet_dir, &exports)?);
     summary.elapsed_seconds = clock.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -256,7 +270,10 @@ fn execute(
             util::format_count(ex.rows)
         ));
         let st = clean::clean(wh, &subset, summary.run_id)?;
-        check_reject_limits(wh, &s.config, ex.rows, st.rejected)?;
+        let an = clean::anomaly::detect(wh, &s.config, summary.run_id)?;
+        extract::release(wh, &s.config.name)?;
+        let rejected = st.rejected + an.rejected;
+        check_reject_limits(wh, &s.config, ex.rows, rejected)?;
         let keys = if plan.replace {
             clean::KeySource::Clean
         } else {
@@ -265,10 +282,11 @@ fn execute(
         clean::expose_keys(wh, &s.config, keys)?;
         sum.files = ex.files;
         sum.rows_read = ex.rows;
-        sum.rows_rejected = st.rejected;
+        sum.rows_rejected = rejected;
+        sum.rows_anomalous = an.anomalous;
         sum.rows_exact_duplicate = st.exact_duplicates;
         sum.rows_superseded = st.superseded;
-        sum.rows_loaded = st.clean;
+        sum.rows_loaded = st.clean - an.rejected;
         summary.sources.push(sum);
         plans.push(Some(plan));
     }
@@ -440,14 +458,14 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
     wh.exec(
         "CREATE OR REPLACE TEMP TABLE _run_sources (run_id BIGINT, source VARCHAR, files BIGINT,
              rows_read BIGINT, rows_rejected BIGINT, rows_exact_duplicate BIGINT,
-             rows_superseded BIGINT, rows_loaded BIGINT);
+             rows_superseded BIGINT, rows_loaded BIGINT, rows_anomalous BIGINT);
          CREATE OR REPLACE TEMP TABLE _run_models (run_id BIGINT, model VARCHAR,
              materialized VARCHAR, rows_built BIGINT);",
     )?;
     for s in &summary.sources {
         wh.conn
             .execute(
-                "INSERT INTO _run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO _run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 duckdb::params![
                     summary.run_id,
                     s.name,
@@ -456,7 +474,8 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
                     s.rows_rejected,
                     s.rows_exact_duplicate,
                     s.rows_superseded,
-                    s.rows_loaded
+                    s.rows_loaded,
+                    s.rows_anomalous
                 ],
             )
             .ctx(|| "recording source counts".into())?;
@@ -495,8 +514,8 @@ pub fn render_summary(s: &RunSummary) -> String {
         s.run_id, s.pipeline, s.status
     ));
     out.push_str(&format!(
-        "  {:<20} {:>6} {:>11} {:>10} {:>10} {:>11} {:>11}\n",
-        "source", "files", "read", "rejected", "exact dup", "superseded", "loaded"
+        "  {:<20} {:>6} {:>11} {:>10} {:>9} {:>10} {:>11} {:>11}\n",
+        "source", "files", "read", "rejected", "anomalies", "exact dup", "superseded", "loaded"
     ));
     for x in &s.sources {
         if x.unchanged {
@@ -504,11 +523,12 @@ pub fn render_summary(s: &RunSummary) -> String {
             continue;
         }
         out.push_str(&format!(
-            "  {:<20} {:>6} {:>11} {:>10} {:>10} {:>11} {:>11}\n",
+            "  {:<20} {:>6} {:>11} {:>10} {:>9} {:>10} {:>11} {:>11}\n",
             x.name,
             x.files,
             util::format_count(x.rows_read),
             util::format_count(x.rows_rejected),
+            util::format_count(x.rows_anomalous),
             util::format_count(x.rows_exact_duplicate),
             util::format_count(x.rows_superseded),
             util::format_count(x.rows_loaded)

@@ -2,6 +2,7 @@
 //! - `salespipe sample` is deterministic and reproduces the committed `sample_data/`;
 //! - the truth file's planted rows are exactly the rows the daily pipeline sets aside
 //!   and deduplicates;
+//! - the planted outliers are exactly the values the daily pipeline flags as anomalies;
 //! - the report month's figures equal those computed independently by
 //!   `tests/crosscheck/sample_expected.py` (Python csv + decimal), committed as
 //!   `tests/fixtures/sample_expected.json`.
@@ -156,6 +157,69 @@ fn truth_file_matches_rejects_and_duplicates_row_by_row() {
     assert!(
         fixed.is_disjoint(&rejected),
         "a row with a declared fix was rejected"
+    );
+}
+
+#[test]
+fn planted_outliers_are_exactly_the_flagged_anomalies() {
+    let dir = run_daily();
+    let root = dir.path().join("sample_data");
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    let outliers: BTreeSet<(String, String)> = rows(
+        &db,
+        &format!(
+            "SELECT file, line FROM read_csv('{}', all_varchar = true)
+             WHERE kind = 'outlier' AND expected = 'flag'",
+            root.join("truth.csv").display()
+        ),
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), r[1].clone()))
+    .collect();
+    assert_eq!(outliers.len(), 5);
+    // Every anomaly of the run, in any source: the rule on order_lines.quantity (robust
+    // z above 50 within the SKU) finds the five planted lines and nothing else; bulk
+    // items' genuine large orders (up to 150 units, z up to 39.4) stay below the bar.
+    let flagged = located(
+        &db,
+        "SELECT file, line::VARCHAR FROM salespipe.anomalies
+         WHERE source = 'order_lines' AND column_name = 'quantity' AND action = 'flag'",
+        &root,
+    );
+    assert_eq!(flagged, outliers);
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM salespipe.anomalies"),
+        "5"
+    );
+    // Flagged, not dropped: the lines are loaded with their quantities.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT a.value, a.group_key, round(a.score, 2)::VARCHAR
+             FROM salespipe.anomalies a ORDER BY a.line"
+        ),
+        vec![
+            vec!["300", "sku=SKU-0023", "66.32"],
+            vec!["300", "sku=SKU-0028", "66.32"],
+            vec!["300", "sku=SKU-0017", "66.32"],
+            vec!["300", "sku=SKU-0076", "66.32"],
+            vec!["800", "sku=SKU-0028", "178.74"],
+        ]
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*)::VARCHAR FROM order_lines WHERE quantity >= 300"
+        ),
+        "5"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT rows_anomalous::VARCHAR FROM salespipe.run_sources
+             WHERE source = 'order_lines'"
+        ),
+        "5"
     );
 }
 

@@ -4,6 +4,8 @@
 // Test code panics on unexpected errors by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// Abnormal values: robust z and IQR by hand, small groups, reject, failed runs, config.
+mod anomalies;
 /// Shared helpers: fixture setup, running the binary, reading the warehouse.
 mod common;
 /// Config errors: syntax/type errors and collected semantic errors with locations.

@@ -7,6 +7,8 @@
 //! row), `_clean_s` (the rows to load, in file order). Shared across sources:
 //! `_rejects` and `_duplicates`, appended per source, copied to the run log at the end.
 
+pub mod anomaly;
+
 use crate::config::{Case, ColumnConfig, ColumnType, ResolvedSource};
 use crate::error::{Error, Result};
 use crate::extract::raw_table;
@@ -466,15 +468,17 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
         superseded,
         clean: total - rejected - exact_duplicates - superseded,
     };
-    wh.exec(&format!("DROP TABLE {raw}"))?;
     Ok(stats)
 }
 
 /// Drops a source's clean-stage temp tables once its rows are loaded.
 pub fn release(wh: &Warehouse, source: &str) -> Result<()> {
     wh.exec(&format!(
-        "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}",
+        "DROP VIEW IF EXISTS {}; DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {};
+         DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}",
         clean_table(source),
+        ident(&format!("_clean_{source}_before_anomalies")),
+        ident(&format!("_anomaly_rejects_{source}")),
         ident(&format!("_ranked_{source}")),
         ident(&format!("_checked_{source}")),
     ))

@@ -216,6 +216,99 @@ pub struct SourceConfig {
     /// Fail the run when more than this many rows are rejected.
     #[serde(default)]
     pub max_rejects: Option<u64>,
+    /// Outlier rules judged over this run's clean rows; each abnormal value is listed in
+    /// `salespipe.anomalies` (and, with `action: reject`, set aside in `rejects`).
+    #[serde(default)]
+    pub anomalies: Vec<AnomalyConfig>,
+}
+
+/// One outlier rule of a source: a numeric column judged against the statistics of its
+/// group (robust z-score or interquartile range), over the clean rows of the run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnomalyConfig {
+    /// The declared numeric (integer or decimal) column judged.
+    pub column: String,
+    /// `robust_z` (|x - median| / (1.4826 x MAD)) or `iqr` (outside Q1 - k x IQR,
+    /// Q3 + k x IQR).
+    pub method: AnomalyMethod,
+    /// The z-score above which a value is abnormal (`robust_z`, default 3.5), or the
+    /// fence multiplier k (`iqr`, default 1.5).
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// Declared columns whose values form the groups (e.g. `[sku]`); default the whole
+    /// source is one group.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// Groups with fewer non-blank values than this are not judged (default 5).
+    #[serde(default = "default_min_group_size")]
+    pub min_group_size: u64,
+    /// `flag` (default: the row is loaded and listed in `anomalies`) or `reject` (the row
+    /// is also set aside in `rejects` with rule `anomaly`, and not loaded).
+    #[serde(default)]
+    pub action: AnomalyAction,
+}
+
+impl AnomalyConfig {
+    /// The threshold in force: the configured one or the method's default.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+            .unwrap_or_else(|| self.method.default_threshold())
+    }
+}
+
+fn default_min_group_size() -> u64 {
+    5
+}
+
+/// How an outlier rule measures how abnormal a value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyMethod {
+    /// Robust z-score: |x - median| / (1.4826 x MAD), MAD the median absolute deviation
+    /// from the median (1.253314 x the mean absolute deviation when the MAD is 0).
+    RobustZ,
+    /// Tukey's fences: abnormal below Q1 - k x IQR or above Q3 + k x IQR.
+    Iqr,
+}
+
+impl AnomalyMethod {
+    /// The name used in the YAML and in `anomalies.method`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyMethod::RobustZ => "robust_z",
+            AnomalyMethod::Iqr => "iqr",
+        }
+    }
+
+    /// The threshold when none is configured: z 3.5 (Iglewicz and Hoaglin), k 1.5 (Tukey).
+    pub fn default_threshold(self) -> f64 {
+        match self {
+            AnomalyMethod::RobustZ => 3.5,
+            AnomalyMethod::Iqr => 1.5,
+        }
+    }
+}
+
+/// What happens to a row with an abnormal value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnomalyAction {
+    /// Load the row; list it in `anomalies`.
+    #[default]
+    Flag,
+    /// List it in `anomalies` and `rejects` (rule `anomaly`); do not load it.
+    Reject,
+}
+
+impl AnomalyAction {
+    /// The value stored in `anomalies.action`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyAction::Flag => "flag",
+            AnomalyAction::Reject => "reject",
+        }
+    }
 }
 
 /// How a source's table is updated.

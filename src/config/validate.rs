@@ -187,6 +187,7 @@ impl Checker<'_> {
             let files = self.expand(&at, &s.path);
             self.check_format_options(&at, s);
             self.check_columns(&at, s);
+            self.check_anomalies(&at, s);
             for (j, r) in s.columns.iter().enumerate() {
                 if let Some(target) = &r.references {
                     self.check_reference(
@@ -341,6 +342,62 @@ impl Checker<'_> {
             if !cols.contains(&l.as_str()) {
                 let msg = unknown_column(l, &format!("{}.latest_by", s.name), &cols);
                 self.error(&format!("{at}.latest_by"), "E012", msg);
+            }
+        }
+    }
+
+    /// Outlier rules: a declared numeric column, declared group columns, a positive
+    /// threshold and a group size of at least 2.
+    fn check_anomalies(&mut self, at: &str, s: &SourceConfig) {
+        let cols: Vec<&str> = s.columns.iter().map(|c| c.name.as_str()).collect();
+        for (j, a) in s.anomalies.iter().enumerate() {
+            let aat = format!("{at}.anomalies[{j}]");
+            let context = format!("{}.anomalies", s.name);
+            match s.columns.iter().find(|c| c.name == a.column) {
+                None => {
+                    let msg = unknown_column(&a.column, &context, &cols);
+                    self.error(&format!("{aat}.column"), "E020", msg);
+                }
+                Some(c) if !matches!(c.ty, ColumnType::Integer | ColumnType::Decimal(..)) => {
+                    self.error(
+                        &format!("{aat}.column"),
+                        "E020",
+                        format!(
+                            "anomalies apply to numeric columns (integer or decimal), not `{}` ({})",
+                            c.name, c.ty
+                        ),
+                    );
+                }
+                Some(_) => {}
+            }
+            for (k, g) in a.group_by.iter().enumerate() {
+                if !cols.contains(&g.as_str()) {
+                    let msg = unknown_column(g, &format!("{context}.group_by"), &cols);
+                    self.error(&format!("{aat}.group_by[{k}]"), "E020", msg);
+                }
+            }
+            if let Some(t) = a.threshold {
+                if !(t.is_finite() && t > 0.0) {
+                    self.error(
+                        &format!("{aat}.threshold"),
+                        "E020",
+                        format!(
+                            "`threshold: {t}` must be a number above 0 (a z-score for robust_z, \
+                             the fence multiplier k for iqr)"
+                        ),
+                    );
+                }
+            }
+            if a.min_group_size < 2 {
+                self.error(
+                    &format!("{aat}.min_group_size"),
+                    "E020",
+                    format!(
+                        "`min_group_size: {}` must be at least 2: one value is never abnormal \
+                         within its own group",
+                        a.min_group_size
+                    ),
+                );
             }
         }
     }

@@ -51,12 +51,16 @@ pub fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, ConfigEr
     })
 }
 
-/// Adds "did you mean" to serde's "unknown field `x`, expected one of `a`, `b`".
+/// Adds "did you mean" to serde's "unknown field `x`, expected one of `a`, `b`" and
+/// "unknown variant `x`, expected `a` or `b`".
 fn with_field_suggestion(message: String) -> String {
-    let Some(start) = message.find("unknown field `") else {
+    let Some((start, prefix)) = ["unknown field `", "unknown variant `"]
+        .into_iter()
+        .find_map(|p| message.find(p).map(|i| (i, p)))
+    else {
         return message;
     };
-    let rest = &message[start + "unknown field `".len()..];
+    let rest = &message[start + prefix.len()..];
     let Some(end) = rest.find('`') else {
         return message;
     };
@@ -280,6 +284,32 @@ mod tests {
         let d = &err.diagnostics[0];
         assert_eq!((d.line, d.column), (2, 1), "{d}");
         assert!(d.message.contains("did you mean `region`?"), "{d}");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Method {
+        RobustZ,
+        Iqr,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct WithEnum {
+        method: Method,
+    }
+
+    #[test]
+    fn unknown_variant_has_location_and_suggestion() {
+        let err = parse::<WithEnum>("method: robust-z\n", Path::new("p.yaml")).unwrap_err();
+        let d = &err.diagnostics[0];
+        assert_eq!(d.line, 1, "{d}");
+        assert!(
+            d.message
+                .contains("unknown variant `robust-z`, expected `robust_z` or `iqr`; did you mean `robust_z`?"),
+            "{d}"
+        );
     }
 
     #[test]

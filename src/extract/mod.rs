@@ -30,6 +30,11 @@ pub fn raw_table(source: &str) -> String {
     ident(&format!("_raw_{source}"))
 }
 
+/// Drops a source's raw table once the clean stage no longer needs it.
+pub fn release(wh: &Warehouse, source: &str) -> Result<()> {
+    wh.exec(&format!("DROP TABLE IF EXISTS {}", raw_table(source)))
+}
+
 /// What was read for one source.
 #[derive(Debug, Clone, Default)]
 pub struct Extracted {

@@ -1,5 +1,6 @@
 //! The DuckDB warehouse: opening the database file, the bookkeeping schema
-//! (`salespipe.run_log`, `run_sources`, `run_models`, `rejects`, `duplicates`),
+//! (`salespipe.run_log`, `run_sources`, `run_models`, `rejects`, `duplicates`,
+//! `anomalies`),
 //! transactions, and the Parquet exports.
 
 pub mod export;
@@ -91,7 +92,7 @@ impl Warehouse {
         r
     }
 
-    fn ensure_meta(&self) -> Result<()> {
+    pub(crate) fn ensure_meta(&self) -> Result<()> {
         self.exec(&format!(
             "CREATE SCHEMA IF NOT EXISTS {m};
              CREATE TABLE IF NOT EXISTS {m}.run_log (
@@ -101,7 +102,9 @@ impl Warehouse {
              CREATE TABLE IF NOT EXISTS {m}.run_sources (
                  run_id BIGINT, source VARCHAR, files BIGINT, rows_read BIGINT,
                  rows_rejected BIGINT, rows_exact_duplicate BIGINT, rows_superseded BIGINT,
-                 rows_loaded BIGINT);
+                 rows_loaded BIGINT, rows_anomalous BIGINT);
+             -- Added after the first release: warehouses created before have no column.
+             ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS rows_anomalous BIGINT;
              CREATE TABLE IF NOT EXISTS {m}.run_models (
                  run_id BIGINT, model VARCHAR, materialized VARCHAR, rows_built BIGINT);
              CREATE TABLE IF NOT EXISTS {m}.rejects (
@@ -109,7 +112,12 @@ impl Warehouse {
                  rule VARCHAR, value VARCHAR, message VARCHAR, raw_text VARCHAR);
              CREATE TABLE IF NOT EXISTS {m}.duplicates (
                  run_id BIGINT, source VARCHAR, file VARCHAR, line BIGINT, kind VARCHAR,
-                 kept_file VARCHAR, kept_line BIGINT);",
+                 kept_file VARCHAR, kept_line BIGINT);
+             CREATE TABLE IF NOT EXISTS {m}.anomalies (
+                 run_id BIGINT, source VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR,
+                 method VARCHAR, value VARCHAR, group_key VARCHAR, group_size BIGINT,
+                 median DOUBLE, mad_or_iqr DOUBLE, lower DOUBLE, upper DOUBLE, score DOUBLE,
+                 action VARCHAR);",
             m = META_SCHEMA
         ))
     }
@@ -147,5 +155,42 @@ fn first_line(sql: &str) -> String {
         )
     } else {
         line.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_warehouse_from_before_anomalies_gains_the_count_column() {
+        let wh = Warehouse {
+            conn: Connection::open_in_memory().unwrap(),
+            path: PathBuf::new(),
+        };
+        wh.exec(
+            "CREATE SCHEMA salespipe;
+             CREATE TABLE salespipe.run_sources (run_id BIGINT, source VARCHAR, files BIGINT,
+                 rows_read BIGINT, rows_rejected BIGINT, rows_exact_duplicate BIGINT,
+                 rows_superseded BIGINT, rows_loaded BIGINT);
+             INSERT INTO salespipe.run_sources VALUES (1, 'orders', 1, 3, 0, 0, 0, 3);",
+        )
+        .unwrap();
+        wh.ensure_meta().unwrap();
+        wh.ensure_meta().unwrap();
+        let (last, value): (String, Option<i64>) = wh
+            .conn
+            .query_row(
+                "SELECT column_name, (SELECT rows_anomalous FROM salespipe.run_sources)
+                 FROM duckdb_columns() WHERE table_name = 'run_sources'
+                 ORDER BY column_index DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((last.as_str(), value), ("rows_anomalous", None));
+        assert_eq!(wh.count("salespipe.anomalies").unwrap(), 0);
     }
 }

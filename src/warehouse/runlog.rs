@@ -63,8 +63,9 @@ impl Warehouse {
     }
 
     /// Closes a run: status, reason and summary in `run_log`, plus the per-source and
-    /// per-model counts, rejects and duplicates staged in the temp tables
-    /// `_run_sources`, `_run_models`, `_rejects` and `_duplicates` (if they exist).
+    /// per-model counts, rejects, duplicates and anomalies staged in the temp tables
+    /// `_run_sources`, `_run_models`, `_rejects`, `_duplicates` and `_anomalies` (if
+    /// they exist).
     /// One transaction, separate from the data transaction.
     pub fn finish_run(
         &self,
@@ -99,6 +100,7 @@ impl Warehouse {
                 ("_run_models", "run_models"),
                 ("_rejects", "rejects"),
                 ("_duplicates", "duplicates"),
+                ("_anomalies", "anomalies"),
             ] {
                 if self.temp_exists(temp)? {
                     self.exec(&format!(
