@@ -146,7 +146,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         pipeline.config.name, opts.started_at
     );
     let _lock = RunLock::acquire(&pipeline.database, &owner)?;
-    let wh = Warehouse::open(&pipeline.database, &settings)?;
+    let wh = Warehouse::open(&pipeline.database, &settings, &pipeline.parquet_dir)?;
     let run_id = wh.start_run(&pipeline.config.name, opts.started_at)?;
     let progress = Progress::new(opts.quiet);
     let mut summary = RunSummary {

@@ -403,6 +403,52 @@ fn a_second_run_on_a_locked_warehouse_is_refused() {
 }
 
 #[test]
+fn a_bi_tool_holding_the_warehouse_is_named_and_pointed_to_parquet() {
+    let dir = orders_fixture("snapshot");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // This test process plays the BI tool: DuckDB's file lock is per process, so the
+    // child `salespipe` sees it held while this connection is open.
+    let bi = open_db(&dir.path().join("out/w.duckdb"));
+    write(
+        dir.path(),
+        "data/orders_2026-01-01.csv",
+        "id,status,updated_at\nA,shipped,2026-01-02 10:00:00\n",
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let exe = std::env::current_exe().unwrap();
+    let db = dir.path().join("out/w.duckdb");
+    let parquet = dir.path().join("out/parquet");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: the warehouse `{}` is open in another program: `{}` (PID {}), e.g. a BI \
+             tool or a notebook. A run needs the database file to itself: close it there and \
+             run again. BI tools should read the Parquet outputs in `{}` (one folder per \
+             table, swapped atomically) instead of the database file.",
+            db.display(),
+            exe.display(),
+            std::process::id(),
+            parquet.display()
+        )
+    );
+    // salespipe's own run lock is released, and nothing changed.
+    assert!(!dir.path().join("out/w.duckdb.lock").exists());
+    assert_eq!(
+        rows(&bi, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["B", "open"]]
+    );
+    drop(bi);
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&db);
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "shipped"]]
+    );
+}
+
+#[test]
 fn too_many_rejects_fail_the_run_and_keep_the_rejects() {
     let dir = formats_fixture();
     let p = dir.path().join("pipeline.yaml");
