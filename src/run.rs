@@ -68,6 +68,10 @@ pub struct SourceSummary {
     pub rows_loaded: i64,
     /// No file changed since the last load: nothing was read, the table is untouched.
     pub unchanged: bool,
+    /// Columns of the files that no declared column reads (not loaded).
+    pub extra_columns: Vec<String>,
+    /// Declared columns missing from a file (the run stopped).
+    pub missing_columns: Vec<String>,
 }
 
 /// What a run did; printed at the end and written by `--summary-json`.
@@ -248,7 +252,19 @@ fn execute(
             s.config.name,
             subset.files.len()
         ));
-        let ex = extract::extract(wh, &subset)?;
+        let ex = match extract::extract(wh, &subset) {
+            Ok(ex) => ex,
+            Err(e) => {
+                // The run log counts the columns that stopped the run.
+                if let Error::Columns { missing, extra, .. } = &e {
+                    sum.files = subset.files.len();
+                    sum.missing_columns = missing.clone();
+                    sum.extra_columns = extra.clone();
+                    summary.sources.push(sum);
+                }
+                return Err(e);
+            }
+        };
         progress.stage(format!(
             "cleaning {} ({} rows)",
             s.config.name,
@@ -264,6 +280,7 @@ fn execute(
         clean::expose_keys(wh, &s.config, keys)?;
         sum.files = ex.files;
         sum.rows_read = ex.rows;
+        sum.extra_columns = ex.extra_columns;
         sum.rows_rejected = st.rejected;
         sum.rows_exact_duplicate = st.exact_duplicates;
         sum.rows_superseded = st.superseded;
@@ -441,14 +458,16 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
     wh.exec(
         "CREATE OR REPLACE TEMP TABLE _run_sources (run_id BIGINT, source VARCHAR, files BIGINT,
              rows_read BIGINT, rows_rejected BIGINT, rows_exact_duplicate BIGINT,
-             rows_superseded BIGINT, rows_loaded BIGINT);
+             rows_superseded BIGINT, rows_loaded BIGINT, extra_columns VARCHAR[],
+             missing_columns VARCHAR[]);
          CREATE OR REPLACE TEMP TABLE _run_models (run_id BIGINT, model VARCHAR,
              materialized VARCHAR, rows_built BIGINT);",
     )?;
     for s in &summary.sources {
         wh.conn
             .execute(
-                "INSERT INTO _run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO _run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?,
+                     from_json(?, '[\"VARCHAR\"]'), from_json(?, '[\"VARCHAR\"]'))",
                 duckdb::params![
                     summary.run_id,
                     s.name,
@@ -457,7 +476,9 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
                     s.rows_rejected,
                     s.rows_exact_duplicate,
                     s.rows_superseded,
-                    s.rows_loaded
+                    s.rows_loaded,
+                    serde_json::to_string(&s.extra_columns).unwrap_or_default(),
+                    serde_json::to_string(&s.missing_columns).unwrap_or_default()
                 ],
             )
             .ctx(|| "recording source counts".into())?;
@@ -513,6 +534,16 @@ pub fn render_summary(s: &RunSummary) -> String {
             util::format_count(x.rows_exact_duplicate),
             util::format_count(x.rows_superseded),
             util::format_count(x.rows_loaded)
+        ));
+    }
+    for x in s.sources.iter().filter(|x| !x.extra_columns.is_empty()) {
+        let names: Vec<String> = x.extra_columns.iter().map(|c| format!("`{c}`")).collect();
+        out.push_str(&format!(
+            "  {}: {} extra column{} not loaded: {}\n",
+            x.name,
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
         ));
     }
     let rows: i64 = s.models.iter().map(|m| m.rows).sum();

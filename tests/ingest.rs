@@ -402,6 +402,249 @@ fn a_second_run_on_a_locked_warehouse_is_refused() {
     assert!(!dir.path().join("out/w.duckdb.lock").exists());
 }
 
+/// One source per format, each file with columns the source does not declare: `note`
+/// everywhere, plus `channel` in the CSV and a blank-headed column in the XLSX sheet.
+fn drift_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(
+        d,
+        "data/a.csv",
+        "id,note,qty,channel\n1,x,2,web\n2,y,3,shop\n",
+    );
+    write(
+        d,
+        "data/b.ndjson",
+        "{\"id\": 1, \"qty\": 2}\n{\"id\": 2, \"qty\": 3, \"note\": \"late\"}\n",
+    );
+    write(
+        d,
+        "data/c.json",
+        "[{\"id\": 1, \"qty\": 2, \"note\": \"a\"}, {\"id\": 2, \"qty\": 3}]",
+    );
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    conn.execute_batch(&format!(
+        "COPY (SELECT * FROM (VALUES (1, 2, 'n1'), (2, 3, 'n2')) t(id, qty, note))
+         TO '{}' (FORMAT parquet)",
+        d.join("data/d.parquet").display()
+    ))
+    .unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["id", "qty", "note", "", "tail"].iter().enumerate() {
+        sheet.write(0, c as u16, *h).unwrap();
+    }
+    for (r, (id, qty)) in [(1, 2), (2, 3)].iter().enumerate() {
+        sheet.write(r as u32 + 1, 0, *id).unwrap();
+        sheet.write(r as u32 + 1, 1, *qty).unwrap();
+        sheet.write(r as u32 + 1, 4, "t").unwrap();
+    }
+    book.save(d.join("data/e.xlsx")).unwrap();
+    let mut sources = String::new();
+    for (name, file, format) in [
+        ("a", "a.csv", "csv"),
+        ("b", "b.ndjson", "ndjson"),
+        ("c", "c.json", "json"),
+        ("d", "d.parquet", "parquet"),
+        ("e", "e.xlsx", "xlsx"),
+    ] {
+        sources.push_str(&format!(
+            "
+  - name: {name}
+    path: data/{file}
+    format: {format}
+    columns:
+      - {{ name: id, type: integer }}
+      - {{ name: qty, type: integer }}
+"
+        ));
+    }
+    write(d, "pipeline.yaml", format!("{PIPELINE_HEAD}{sources}"));
+    dir
+}
+
+/// Sets `extra_columns: <policy>` on source `name` of the drift fixture.
+fn set_extra_columns(dir: &Path, name: &str, policy: &str) {
+    let p = dir.join("pipeline.yaml");
+    let text = std::fs::read_to_string(&p).unwrap().replace(
+        &format!("  - name: {name}\n"),
+        &format!("  - name: {name}\n    extra_columns: {policy}\n"),
+    );
+    std::fs::write(&p, text).unwrap();
+}
+
+#[test]
+fn extra_columns_are_warned_counted_and_not_loaded_in_every_format() {
+    let dir = drift_fixture();
+    set_extra_columns(dir.path(), "c", "ignore");
+    let out = salespipe(
+        dir.path(),
+        &["run", "pipeline.yaml", "--summary-json", "summary.json"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let d = dir.path().display();
+    let mut warnings: Vec<String> = err
+        .lines()
+        .filter_map(|l| l.split_once("WARN").map(|(_, w)| w.to_string()))
+        .map(|w| w.split_once(": ").unwrap().1.to_string())
+        .collect();
+    warnings.sort();
+    assert_eq!(
+        warnings,
+        vec![
+            format!("`{d}/data/a.csv`: extra columns `note`, `channel` not declared in source `a`: not loaded"),
+            format!("`{d}/data/b.ndjson`: extra column `note` not declared in source `b`: not loaded"),
+            format!("`{d}/data/d.parquet`: extra column `note` not declared in source `d`: not loaded"),
+            format!("`{d}/data/e.xlsx`: extra columns `note`, `column3`, `tail` not declared in source `e`: not loaded"),
+        ],
+        "{err}"
+    );
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    // `ignore` (source c) skips the warning; the run log lists every source's extras.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, extra_columns::VARCHAR, missing_columns::VARCHAR, rows_loaded::VARCHAR
+             FROM salespipe.run_sources ORDER BY source"
+        ),
+        vec![
+            vec!["a", "[channel, note]", "[]", "2"],
+            vec!["b", "[note]", "[]", "2"],
+            vec!["c", "[note]", "[]", "2"],
+            vec!["d", "[note]", "[]", "2"],
+            vec!["e", "[column3, note, tail]", "[]", "2"],
+        ]
+    );
+    for t in ["a", "b", "c", "d", "e"] {
+        assert_eq!(
+            rows(
+                &db,
+                &format!("SELECT id::VARCHAR, qty::VARCHAR FROM {t} ORDER BY id")
+            ),
+            vec![vec!["1", "2"], vec!["2", "3"]],
+            "only the declared columns of `{t}` are loaded"
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("  a: 2 extra columns not loaded: `channel`, `note`\n"),
+        "{stdout}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["sources"][0]["name"], "a");
+    assert_eq!(
+        summary["sources"][0]["extra_columns"],
+        serde_json::json!(["channel", "note"])
+    );
+}
+
+#[test]
+fn extra_columns_error_stops_the_run_and_changes_nothing() {
+    let dir = drift_fixture();
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    set_extra_columns(dir.path(), "d", "error");
+    // A changed file, so the run has something to load.
+    write(dir.path(), "data/a.csv", "id,note,qty,channel\n9,x,9,web\n");
+    let out = salespipe(
+        dir.path(),
+        &["run", "pipeline.yaml", "--quiet", "--full-refresh"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let file = dir.path().join("data/d.parquet");
+    let expected = format!(
+        "`{}`: extra column `note` not declared in source `d` (`extra_columns: error`); \
+         declare it or set `extra_columns: warn` to ignore it",
+        file.display()
+    );
+    assert!(err.contains(&format!("error: {expected}\n")), "{err}");
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id::VARCHAR FROM a ORDER BY id"),
+        vec![vec!["1"], vec!["2"]],
+        "data tables unchanged"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT status, reason FROM salespipe.run_log WHERE run_id = 2"
+        ),
+        vec![vec!["failed".to_string(), expected]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, extra_columns::VARCHAR, rows_read::VARCHAR FROM salespipe.run_sources
+             WHERE run_id = 2 ORDER BY source"
+        ),
+        vec![
+            vec!["a", "[channel, note]", "1"],
+            vec!["b", "[note]", "2"],
+            vec!["c", "[note]", "2"],
+            vec!["d", "[note]", "0"],
+        ]
+    );
+}
+
+#[test]
+fn missing_columns_are_named_and_counted_in_the_run_log() {
+    let dir = drift_fixture();
+    write(dir.path(), "data/a.csv", "ID,quantity,note\n1,2,x\n");
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let file = dir.path().join("data/a.csv");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: `{}`: columns `id` (did you mean `ID`?), `qty` of source `a` are missing \
+             from the file",
+            file.display()
+        )
+    );
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, missing_columns::VARCHAR, extra_columns::VARCHAR
+             FROM salespipe.run_sources"
+        ),
+        vec![vec!["a", "[id, qty]", "[ID, quantity, note]"]]
+    );
+}
+
+#[test]
+fn a_warehouse_from_before_the_column_counts_gains_them() {
+    let dir = drift_fixture();
+    std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    {
+        let old = duckdb::Connection::open(dir.path().join("out/w.duckdb")).unwrap();
+        old.execute_batch(
+            "CREATE SCHEMA salespipe;
+             CREATE TABLE salespipe.run_sources (
+                 run_id BIGINT, source VARCHAR, files BIGINT, rows_read BIGINT,
+                 rows_rejected BIGINT, rows_exact_duplicate BIGINT, rows_superseded BIGINT,
+                 rows_loaded BIGINT);
+             INSERT INTO salespipe.run_sources VALUES (0, 'old', 1, 5, 0, 0, 0, 5);",
+        )
+        .unwrap();
+    }
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, rows_loaded::VARCHAR, extra_columns::VARCHAR
+             FROM salespipe.run_sources WHERE source IN ('old', 'b') ORDER BY run_id"
+        ),
+        vec![vec!["old", "5", "NULL"], vec!["b", "2", "[note]"]]
+    );
+}
+
 #[test]
 fn a_bi_tool_holding_the_warehouse_is_named_and_pointed_to_parquet() {
     let dir = orders_fixture("snapshot");

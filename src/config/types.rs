@@ -216,6 +216,25 @@ pub struct SourceConfig {
     /// Fail the run when more than this many rows are rejected.
     #[serde(default)]
     pub max_rejects: Option<u64>,
+    /// What to do with a column of a file that no declared column reads: `warn`
+    /// (default: it is not loaded, with a warning naming the file and the columns),
+    /// `error` (the run stops and changes nothing) or `ignore` (not loaded, no warning).
+    /// Either way `run_sources.extra_columns` lists them.
+    #[serde(default)]
+    pub extra_columns: ExtraColumns,
+}
+
+/// What a source does with columns its files have and its declaration does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtraColumns {
+    /// Ignore them with a warning.
+    #[default]
+    Warn,
+    /// Stop the run.
+    Error,
+    /// Ignore them silently.
+    Ignore,
 }
 
 /// How a source's table is updated.

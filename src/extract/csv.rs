@@ -32,19 +32,21 @@ fn reader_call(source: &ResolvedSource) -> String {
 }
 
 /// Appends the records of one CSV file (read from `path`, recorded as `label`) to
-/// `table`. When the file has the XLSX reader's line column it gives the line;
-/// otherwise the line is the physical line where the record starts.
+/// `table`, returning the file's extra columns. When the file has the XLSX reader's
+/// line column it gives the line; otherwise the line is the physical line where the
+/// record starts.
 pub fn read(
     wh: &Warehouse,
     source: &ResolvedSource,
     path: &Path,
     label: &str,
     table: &str,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let cfg = &source.config;
     let call = reader_call(source);
     let header = column_names(wh, &format!("SELECT * FROM {call} LIMIT 0"), path, label)?;
-    let cols = check_columns(source, label, &header)?;
+    let matched = check_columns(source, label, &header)?;
+    let cols = &matched.cols;
     let select: Vec<String> = cols
         .iter()
         .map(|(name, found)| format!("{} AS {}", ident(found), ident(name)))
@@ -78,7 +80,7 @@ pub fn read(
     if !header.iter().any(|h| h == super::xlsx::LINE_COLUMN) {
         verify_lines(wh, source, path, label, table)?;
     }
-    Ok(())
+    Ok(matched.extra)
 }
 
 /// The fast line numbers assume one physical line per record and no blank lines (DuckDB

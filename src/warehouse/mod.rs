@@ -97,7 +97,10 @@ impl Warehouse {
              CREATE TABLE IF NOT EXISTS {m}.run_sources (
                  run_id BIGINT, source VARCHAR, files BIGINT, rows_read BIGINT,
                  rows_rejected BIGINT, rows_exact_duplicate BIGINT, rows_superseded BIGINT,
-                 rows_loaded BIGINT);
+                 rows_loaded BIGINT, extra_columns VARCHAR[], missing_columns VARCHAR[]);
+             -- Warehouses created before these columns existed.
+             ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS extra_columns VARCHAR[];
+             ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS missing_columns VARCHAR[];
              CREATE TABLE IF NOT EXISTS {m}.run_models (
                  run_id BIGINT, model VARCHAR, materialized VARCHAR, rows_built BIGINT);
              CREATE TABLE IF NOT EXISTS {m}.rejects (
