@@ -402,6 +402,239 @@ fn a_second_run_on_a_locked_warehouse_is_refused() {
     assert!(!dir.path().join("out/w.duckdb.lock").exists());
 }
 
+/// A CSV with ragged records before and after quoted newlines and blank lines, and
+/// type errors on good records after them (so their lines show in `rejects`):
+///  1 header            6 blank              11 g",60      (ends the 9-11 record)
+///  2 1,a,10            7 4,d,40,extra       12 7,h         ragged
+///  3 2,b  ragged       8 5,"x ""q"" y",5o   13 8,i,8x0     type error
+///  4 3,"multi          9 6,"f              
+///  5 line",30         10 (blank, quoted)
+const RAGGED: &str = "id,name,amount\n1,a,10\n2,b\n3,\"multi\nline\",30\n\n4,d,40,extra\n5,\"x \"\"q\"\" y\",5o\n6,\"f\n\ng\",60\n7,h\n8,i,8x0\n";
+
+fn ragged_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(d, "data/ragged.csv", RAGGED);
+    // The same records with CRLF line ends, after a title line (`skip_rows: 1`).
+    write(
+        d,
+        "data/ragged_crlf.csv",
+        format!("Export of items\n{RAGGED}").replace('\n', "\r\n"),
+    );
+    let mut sources = String::new();
+    for (name, file, skip) in [("ragged", "ragged.csv", 0), ("crlf", "ragged_crlf.csv", 1)] {
+        sources.push_str(&format!(
+            "
+  - name: {name}
+    path: data/{file}
+    format: csv
+    csv: {{ skip_rows: {skip} }}
+    columns:
+      - {{ name: id, type: integer }}
+      - {{ name: name, type: string }}
+      - {{ name: amount, type: integer }}
+"
+        ));
+    }
+    write(d, "pipeline.yaml", format!("{PIPELINE_HEAD}{sources}"));
+    dir
+}
+
+#[test]
+fn ragged_csv_records_are_rejects_at_their_physical_lines() {
+    let dir = ragged_fixture();
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    let rejects = rows(
+        &db,
+        "SELECT source, regexp_extract(file, '[^/]+$'), line::VARCHAR,
+                coalesce(column_name, '-'), rule, coalesce(value, '-'), message, raw_text
+         FROM salespipe.rejects ORDER BY source DESC, line",
+    );
+    let expected = |name: &str, file: &str, shift: i64| {
+        let r = |line: i64, col: &str, rule: &str, value: &str, msg: &str, raw: &str| {
+            vec![
+                name.to_string(),
+                file.to_string(),
+                (line + shift).to_string(),
+                col.to_string(),
+                rule.to_string(),
+                value.to_string(),
+                msg.to_string(),
+                raw.to_string(),
+            ]
+        };
+        vec![
+            r(3, "-", "parse", "-", "expected 3 fields, found 2", "2,b"),
+            r(
+                7,
+                "-",
+                "parse",
+                "-",
+                "expected 3 fields, found 4",
+                "4,d,40,extra",
+            ),
+            r(
+                8,
+                "amount",
+                "type",
+                "5o",
+                "not a valid integer",
+                "5,x \"q\" y,5o",
+            ),
+            r(12, "-", "parse", "-", "expected 3 fields, found 2", "7,h"),
+            r(
+                13,
+                "amount",
+                "type",
+                "8x0",
+                "not a valid integer",
+                "8,i,8x0",
+            ),
+        ]
+    };
+    let mut want = expected("ragged", "ragged.csv", 0);
+    want.extend(expected("crlf", "ragged_crlf.csv", 1));
+    assert_eq!(rejects, want);
+    for t in ["ragged", "crlf"] {
+        assert_eq!(
+            rows(
+                &db,
+                &format!("SELECT id::VARCHAR, name, amount::VARCHAR FROM {t} ORDER BY id")
+            ),
+            vec![
+                vec!["1", "a", "10"],
+                vec!["3", "multi\nline", "30"],
+                vec!["6", "f\n\ng", "60"],
+            ]
+            .into_iter()
+            .map(|r| r
+                .into_iter()
+                .map(|v| v.replace('\n', if t == "crlf" { "\r\n" } else { "\n" }))
+                .collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+            "{t}"
+        );
+    }
+    // Read 8 records = 5 rejected + 3 loaded.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, rows_read::VARCHAR, rows_rejected::VARCHAR, rows_loaded::VARCHAR
+             FROM salespipe.run_sources ORDER BY source"
+        ),
+        vec![vec!["crlf", "8", "5", "3"], vec!["ragged", "8", "5", "3"]]
+    );
+}
+
+#[test]
+fn a_headerless_tsv_names_its_fields_and_rejects_ragged_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(d, "data/h.tsv", "A\t1\nB\nC\t3\t\tx\n\nD\t4\n");
+    let sources = "
+  - name: h
+    path: data/h.tsv
+    format: tsv
+    csv: { header: false }
+    columns:
+      - { name: code, from: column0, type: string }
+      - { name: qty, from: column1, type: integer }
+";
+    write(d, "pipeline.yaml", format!("{PIPELINE_HEAD}{sources}"));
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, message, raw_text FROM salespipe.rejects ORDER BY line"
+        ),
+        vec![
+            vec!["2", "expected 2 fields, found 1", "B"],
+            vec!["3", "expected 2 fields, found 4", "C\t3\t\tx"],
+        ]
+    );
+    assert_eq!(
+        rows(&db, "SELECT code, qty::VARCHAR FROM h ORDER BY code"),
+        vec![vec!["A", "1"], vec!["D", "4"]]
+    );
+}
+
+#[test]
+fn an_unterminated_quote_rejects_the_rest_of_the_file_as_one_record() {
+    let dir = ragged_fixture();
+    write(
+        dir.path(),
+        "data/ragged.csv",
+        "id,name,amount\n1,a,10\n2,\"open,20\n3,c,30\n",
+    );
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, rule, message, raw_text FROM salespipe.rejects
+             WHERE source = 'ragged'"
+        ),
+        vec![vec![
+            "3",
+            "parse",
+            "a quoted value is not closed, or text follows its closing quote",
+            "2,\"open,20\n3,c,30"
+        ]]
+    );
+    assert_eq!(rows(&db, "SELECT id::VARCHAR FROM ragged"), vec![vec!["1"]]);
+}
+
+#[test]
+fn a_file_where_no_record_fits_the_header_stops_the_run() {
+    let dir = ragged_fixture();
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // Semicolons under a comma header: every record is one field.
+    write(
+        dir.path(),
+        "data/ragged.csv",
+        "id,name,amount\n1;a;10\n2;b;20\n",
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: `{}`: none of its 2 records fits the header's 3 fields (line 2: expected 3 \
+             fields, found 1); check the source's `format` and `csv` options (delimiter `,`, \
+             quote `\\\"`)",
+            dir.path().join("data/ragged.csv").display()
+        )
+    );
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM ragged"),
+        "3",
+        "the table keeps the previous load"
+    );
+    drop(db);
+    // Text that is not UTF-8 stops the run at the first bad byte.
+    write(
+        dir.path(),
+        "data/ragged.csv",
+        b"id,name,amount\n1,caf\xe9,3\n",
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: `{}`: not valid UTF-8 text at byte 20 (line 2); check the source's `encoding`",
+            dir.path().join("data/ragged.csv").display()
+        )
+    );
+}
+
 /// One source per format, each file with columns the source does not declare: `note`
 /// everywhere, plus `channel` in the CSV and a blank-headed column in the XLSX sheet.
 fn drift_fixture() -> tempfile::TempDir {

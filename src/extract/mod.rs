@@ -14,6 +14,7 @@
 //! (from 1), the XLSX sheet row, or the Parquet row (from 1).
 
 mod csv;
+mod csv_shape;
 mod encoding;
 mod json;
 mod xlsx;
