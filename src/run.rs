@@ -12,16 +12,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::clean;
 use crate::config::{AsOf, LoadMode, Pipeline, ResolvedSource};
 use crate::error::{DbContext, Error, Result};
 use crate::models::{self, ModelGraph, ModelStats, TemplateVars};
+use crate::progress::Progress;
 use crate::report;
 use crate::sql::{ident, qualified};
 use crate::warehouse::export::{self, StagedExport};
@@ -97,36 +97,6 @@ pub struct RunSummary {
     pub elapsed_seconds: f64,
 }
 
-struct Progress {
-    bar: ProgressBar,
-}
-
-impl Progress {
-    fn new(quiet: bool) -> Progress {
-        let target = if quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        let bar = ProgressBar::with_draw_target(None, target);
-        if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed}] {msg}") {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Progress { bar }
-    }
-    fn stage(&self, msg: String) {
-        tracing::info!("{msg}");
-        self.bar.set_message(msg);
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.bar.finish_and_clear();
-    }
-}
-
 /// Runs the pipeline. `Ok` carries the summary of a successful run; a failed run
 /// returns the error after recording it in the run log.
 pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
@@ -152,7 +122,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
     let _lock = RunLock::acquire(&pipeline.database, &owner)?;
     let wh = Warehouse::open(&pipeline.database, &settings, &pipeline.parquet_dir)?;
     let run_id = wh.start_run(&pipeline.config.name, opts.started_at)?;
-    let progress = Progress::new(opts.quiet);
+    let mut progress = Progress::for_run(opts.quiet, &sources);
     let mut summary = RunSummary {
         run_id,
         pipeline: pipeline.config.name.clone(),
@@ -170,7 +140,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         pipeline,
         &graph,
         opts,
-        &progress,
+        &mut progress,
         &mut summary,
         &mut staged,
     );
@@ -184,7 +154,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
     };
     summary.status = status.as_str().into();
     summary.reason = reason.clone();
-    progress.stage("recording the run".into());
+    progress.stage("recording the run");
     stage_run_stats(&wh, &summary)?;
     summary.elapsed_seconds = clock.elapsed().as_secs_f64();
     let json = serde_json::to_string(&summary).unwrap_or_default();
@@ -223,14 +193,14 @@ fn execute(
     pipeline: &Pipeline,
     graph: &ModelGraph,
     opts: &RunOptions,
-    progress: &Progress,
+    progress: &mut Progress,
     summary: &mut RunSummary,
     staged: &mut Vec<StagedExport>,
 ) -> Result<()> {
     wh.ensure_manifest()?;
     clean::prepare(wh)?;
     let mut plans: Vec<Option<LoadPlan>> = Vec::new();
-    for s in &pipeline.sources {
+    for (i, s) in pipeline.sources.iter().enumerate() {
         let plan = plan_source(wh, s, opts.full_refresh)?;
         let mut sum = SourceSummary {
             name: s.config.name.clone(),
@@ -238,6 +208,7 @@ fn execute(
         };
         let Some(plan) = plan else {
             sum.unchanged = true;
+            progress.unchanged(i);
             clean::expose_keys(wh, &s.config, clean::KeySource::Table)?;
             summary.sources.push(sum);
             plans.push(None);
@@ -247,11 +218,7 @@ fn execute(
             config: s.config.clone(),
             files: plan.files.iter().map(|f| f.path.clone()).collect(),
         };
-        progress.stage(format!(
-            "reading {} ({} files)",
-            s.config.name,
-            subset.files.len()
-        ));
+        progress.reading(i, subset.files.len());
         let ex = match extract::extract(wh, &subset) {
             Ok(ex) => ex,
             Err(e) => {
@@ -265,12 +232,9 @@ fn execute(
                 return Err(e);
             }
         };
-        progress.stage(format!(
-            "cleaning {} ({} rows)",
-            s.config.name,
-            util::format_count(ex.rows)
-        ));
+        progress.read(i, ex.rows);
         let st = clean::clean(wh, &subset, summary.run_id)?;
+        progress.cleaned(i, st.rejected, st.exact_duplicates + st.superseded);
         check_reject_limits(wh, &s.config, ex.rows, st.rejected)?;
         let keys = if plan.replace {
             clean::KeySource::Clean
@@ -288,15 +252,17 @@ fn execute(
         plans.push(Some(plan));
     }
     wh.begin()?;
-    for ((s, sum), plan) in pipeline
+    for (i, ((s, sum), plan)) in pipeline
         .sources
         .iter()
         .zip(summary.sources.iter_mut())
         .zip(&plans)
+        .enumerate()
     {
         let Some(plan) = plan else { continue };
-        progress.stage(format!("loading {}", s.config.name));
+        progress.loading(i);
         sum.rows_loaded = load::load(wh, &s.config, plan.replace)?;
+        progress.loaded(i, sum.rows_loaded);
         let forget = plan.replace || s.config.load == LoadMode::Snapshot;
         wh.record_manifest(&s.config.name, &plan.files, summary.run_id, forget)?;
     }
@@ -308,10 +274,10 @@ fn execute(
         as_of,
         vars: vars.clone(),
     };
-    progress.stage(format!("building {} models", graph.nodes.len()));
+    progress.stage(&format!("building {} models", graph.nodes.len()));
     summary.models = models::build(wh, graph, &tvars)?;
     for m in &graph.nodes {
-        progress.stage(format!("exporting {}", m.name));
+        progress.stage(&format!("exporting {}", m.name));
         let rel = qualified("main", &m.name);
         staged.push(export::stage(
             wh,
@@ -324,13 +290,13 @@ fn execute(
     }
     let mut rendered = Vec::new();
     for r in &pipeline.reports {
-        progress.stage(format!("rendering {}", r.config.name));
+        progress.stage(&format!("rendering {}", r.config.name));
         rendered.extend(report::render(wh, r, as_of, &vars, &pipeline.reports_dir)?);
     }
     wh.commit()?;
     // Committed: the staged versions are now the truth and must not be discarded.
     let committed = std::mem::take(staged);
-    progress.stage("publishing outputs".into());
+    progress.stage("publishing outputs");
     summary
         .files_written
         .extend(export::publish(&pipeline.parquet_dir, &committed)?);
