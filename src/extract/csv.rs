@@ -1,4 +1,5 @@
-//! CSV/TSV through DuckDB's `read_csv`, every column as VARCHAR.
+//! CSV/TSV through DuckDB's `read_csv`, every column as VARCHAR. The header is read by
+//! [`csv_shape`] (no sniffing); records that do not fit it become rejects there.
 
 use std::path::Path;
 

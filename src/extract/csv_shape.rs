@@ -23,7 +23,7 @@ use crate::error::{DbContext, Error, Result};
 use crate::warehouse::Warehouse;
 
 /// DuckDB's table of rejected CSV lines for the current file (a temp table).
-pub const ERRORS_TABLE: &str = "_csv_reject_errors";
+const ERRORS_TABLE: &str = "_csv_reject_errors";
 /// DuckDB's table of CSV scans with rejects (a temp table).
 const SCANS_TABLE: &str = "_csv_reject_scans";
 
