@@ -2,7 +2,7 @@
 //! and prints results. `main` maps the returned error to an exit code.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 
 use crate::cli::{Cli, Command};
 use crate::config::{self, AsOf};
@@ -98,7 +98,8 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::progress::LogWriter)
+        .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .try_init();
 }

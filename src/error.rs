@@ -101,6 +101,19 @@ pub enum Error {
     /// A stage stopped the run for a data reason (e.g. too many rejects).
     #[error("{0}")]
     Run(String),
+    /// A file's columns do not match its source: a declared column is missing, or the
+    /// file has undeclared columns and the source says `extra_columns: error`.
+    #[error("{message}")]
+    Columns {
+        /// The source.
+        source_name: String,
+        /// Declared columns (as named in the file) missing from the file.
+        missing: Vec<String>,
+        /// Columns of the file that no declared column reads.
+        extra: Vec<String>,
+        /// What is wrong, naming the file and the columns.
+        message: String,
+    },
 }
 
 impl Error {

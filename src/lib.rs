@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod models;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod sample;

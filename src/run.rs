@@ -13,16 +13,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::clean;
 use crate::config::{AsOf, LoadMode, Pipeline, ResolvedSource};
 use crate::error::{DbContext, Error, Result};
 use crate::models::{self, ModelGraph, ModelStats, TemplateVars};
+use crate::progress::Progress;
 use crate::report;
 use crate::sql::{ident, qualified};
 use crate::warehouse::export::{self, StagedExport};
@@ -71,6 +71,10 @@ pub struct SourceSummary {
     pub rows_loaded: i64,
     /// No file changed since the last load: nothing was read, the table is untouched.
     pub unchanged: bool,
+    /// Columns of the files that no declared column reads (not loaded).
+    pub extra_columns: Vec<String>,
+    /// Declared columns missing from a file (the run stopped).
+    pub missing_columns: Vec<String>,
 }
 
 /// What a run did; printed at the end and written by `--summary-json`.
@@ -96,36 +100,6 @@ pub struct RunSummary {
     pub elapsed_seconds: f64,
 }
 
-struct Progress {
-    bar: ProgressBar,
-}
-
-impl Progress {
-    fn new(quiet: bool) -> Progress {
-        let target = if quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        let bar = ProgressBar::with_draw_target(None, target);
-        if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed}] {msg}") {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Progress { bar }
-    }
-    fn stage(&self, msg: String) {
-        tracing::info!("{msg}");
-        self.bar.set_message(msg);
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.bar.finish_and_clear();
-    }
-}
-
 /// Runs the pipeline. `Ok` carries the summary of a successful run; a failed run
 /// returns the error after recording it in the run log.
 pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
@@ -149,9 +123,9 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         pipeline.config.name, opts.started_at
     );
     let _lock = RunLock::acquire(&pipeline.database, &owner)?;
-    let wh = Warehouse::open(&pipeline.database, &settings)?;
+    let wh = Warehouse::open(&pipeline.database, &settings, &pipeline.parquet_dir)?;
     let run_id = wh.start_run(&pipeline.config.name, opts.started_at)?;
-    let progress = Progress::new(opts.quiet);
+    let mut progress = Progress::for_run(opts.quiet, &sources);
     let mut summary = RunSummary {
         run_id,
         pipeline: pipeline.config.name.clone(),
@@ -169,7 +143,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         pipeline,
         &graph,
         opts,
-        &progress,
+        &mut progress,
         &mut summary,
         &mut staged,
     );
@@ -183,7 +157,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
     };
     summary.status = status.as_str().into();
     summary.reason = reason.clone();
-    progress.stage("recording the run".into());
+    progress.stage("recording the run");
     stage_run_stats(&wh, &summary)?;
     summary.elapsed_seconds = clock.elapsed().as_secs_f64();
     let json = serde_json::to_string(&summary).unwrap_or_default();
@@ -234,14 +208,14 @@ fn execute(
     pipeline: &Pipeline,
     graph: &ModelGraph,
     opts: &RunOptions,
-    progress: &Progress,
+    progress: &mut Progress,
     summary: &mut RunSummary,
     staged: &mut Vec<StagedExport>,
 ) -> Result<()> {
     wh.ensure_manifest()?;
     clean::prepare(wh)?;
     let mut plans: Vec<Option<LoadPlan>> = Vec::new();
-    for s in &pipeline.sources {
+    for (i, s) in pipeline.sources.iter().enumerate() {
         let plan = plan_source(wh, s, opts.full_refresh)?;
         let mut sum = SourceSummary {
             name: s.config.name.clone(),
@@ -249,6 +223,7 @@ fn execute(
         };
         let Some(plan) = plan else {
             sum.unchanged = true;
+            progress.unchanged(i);
             clean::expose_keys(wh, &s.config, clean::KeySource::Table)?;
             summary.sources.push(sum);
             plans.push(None);
@@ -258,21 +233,26 @@ fn execute(
             config: s.config.clone(),
             files: plan.files.iter().map(|f| f.path.clone()).collect(),
         };
-        progress.stage(format!(
-            "reading {} ({} files)",
-            s.config.name,
-            subset.files.len()
-        ));
-        let ex = extract::extract(wh, &subset)?;
-        progress.stage(format!(
-            "cleaning {} ({} rows)",
-            s.config.name,
-            util::format_count(ex.rows)
-        ));
+        progress.reading(i, subset.files.len());
+        let ex = match extract::extract(wh, &subset) {
+            Ok(ex) => ex,
+            Err(e) => {
+                // The run log counts the columns that stopped the run.
+                if let Error::Columns { missing, extra, .. } = &e {
+                    sum.files = subset.files.len();
+                    sum.missing_columns = missing.clone();
+                    sum.extra_columns = extra.clone();
+                    summary.sources.push(sum);
+                }
+                return Err(e);
+            }
+        };
+        progress.read(i, ex.rows);
         let st = clean::clean(wh, &subset, summary.run_id)?;
         let an = clean::anomaly::detect(wh, &s.config, summary.run_id)?;
         extract::release(wh, &s.config.name)?;
         let rejected = st.rejected + an.rejected;
+        progress.cleaned(i, rejected, st.exact_duplicates + st.superseded);
         check_reject_limits(wh, &s.config, ex.rows, rejected)?;
         let keys = if plan.replace {
             clean::KeySource::Clean
@@ -282,6 +262,7 @@ fn execute(
         clean::expose_keys(wh, &s.config, keys)?;
         sum.files = ex.files;
         sum.rows_read = ex.rows;
+        sum.extra_columns = ex.extra_columns;
         sum.rows_rejected = rejected;
         sum.rows_anomalous = an.anomalous;
         sum.rows_exact_duplicate = st.exact_duplicates;
@@ -291,11 +272,18 @@ fn execute(
         plans.push(Some(plan));
     }
     wh.begin()?;
-    for (s, plan) in pipeline.sources.iter().zip(&plans) {
+    for (i, ((s, sum), plan)) in pipeline
+        .sources
+        .iter()
+        .zip(summary.sources.iter_mut())
+        .zip(&plans)
+        .enumerate()
+    {
         let Some(plan) = plan else { continue };
-        progress.stage(format!("loading {}", s.config.name));
+        progress.loading(i);
         load::load(wh, &s.config, plan.replace)?;
         clean::release(wh, &s.config.name)?;
+        progress.loaded(i, sum.rows_loaded);
         let forget = plan.replace || s.config.load == LoadMode::Snapshot;
         wh.record_manifest(&s.config.name, &plan.files, summary.run_id, forget)?;
     }
@@ -307,10 +295,10 @@ fn execute(
         as_of,
         vars: vars.clone(),
     };
-    progress.stage(format!("building {} models", graph.nodes.len()));
+    progress.stage(&format!("building {} models", graph.nodes.len()));
     summary.models = models::build(wh, graph, &tvars)?;
     for m in &graph.nodes {
-        progress.stage(format!("exporting {}", m.name));
+        progress.stage(&format!("exporting {}", m.name));
         let rel = qualified("main", &m.name);
         staged.push(export::stage(
             wh,
@@ -324,13 +312,13 @@ fn execute(
     }
     let mut rendered = Vec::new();
     for r in &pipeline.reports {
-        progress.stage(format!("rendering {}", r.config.name));
+        progress.stage(&format!("rendering {}", r.config.name));
         rendered.extend(report::render(wh, r, as_of, &vars, &pipeline.reports_dir)?);
     }
     wh.commit()?;
     // Committed: the staged versions are now the truth and must not be discarded.
     let committed = std::mem::take(staged);
-    progress.stage("publishing outputs".into());
+    progress.stage("publishing outputs");
     summary
         .files_written
         .extend(export::publish(&pipeline.parquet_dir, &committed)?);
@@ -458,14 +446,16 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
     wh.exec(
         "CREATE OR REPLACE TEMP TABLE _run_sources (run_id BIGINT, source VARCHAR, files BIGINT,
              rows_read BIGINT, rows_rejected BIGINT, rows_exact_duplicate BIGINT,
-             rows_superseded BIGINT, rows_loaded BIGINT, rows_anomalous BIGINT);
+             rows_superseded BIGINT, rows_loaded BIGINT, rows_anomalous BIGINT,
+             extra_columns VARCHAR[], missing_columns VARCHAR[]);
          CREATE OR REPLACE TEMP TABLE _run_models (run_id BIGINT, model VARCHAR,
              materialized VARCHAR, rows_built BIGINT);",
     )?;
     for s in &summary.sources {
         wh.conn
             .execute(
-                "INSERT INTO _run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO _run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
+                     from_json(?, '[\"VARCHAR\"]'), from_json(?, '[\"VARCHAR\"]'))",
                 duckdb::params![
                     summary.run_id,
                     s.name,
@@ -475,7 +465,9 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
                     s.rows_exact_duplicate,
                     s.rows_superseded,
                     s.rows_loaded,
-                    s.rows_anomalous
+                    s.rows_anomalous,
+                    serde_json::to_string(&s.extra_columns).unwrap_or_default(),
+                    serde_json::to_string(&s.missing_columns).unwrap_or_default()
                 ],
             )
             .ctx(|| "recording source counts".into())?;
@@ -532,6 +524,16 @@ pub fn render_summary(s: &RunSummary) -> String {
             util::format_count(x.rows_exact_duplicate),
             util::format_count(x.rows_superseded),
             util::format_count(x.rows_loaded)
+        ));
+    }
+    for x in s.sources.iter().filter(|x| !x.extra_columns.is_empty()) {
+        let names: Vec<String> = x.extra_columns.iter().map(|c| format!("`{c}`")).collect();
+        out.push_str(&format!(
+            "  {}: {} extra column{} not loaded: {}\n",
+            x.name,
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
         ));
     }
     let rows: i64 = s.models.iter().map(|m| m.rows).sum();

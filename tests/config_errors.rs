@@ -78,6 +78,20 @@ fn bad_column_type_is_explained() {
 }
 
 #[test]
+fn unknown_extra_columns_policy_is_located() {
+    let (err, text) = validate_with(&[(
+        "    path: data/fx_rates.csv\n",
+        "    path: data/fx_rates.csv\n    extra_columns: sometimes\n",
+    )]);
+    let (line, col) = position(&text, "sometimes");
+    let expected = format!(
+        "pipeline.yaml:{line}:{col}: error[E001]: sources[2].extra_columns: unknown variant \
+         `sometimes`, expected one of `warn`, `error`, `ignore`"
+    );
+    assert!(err.contains(&expected), "expected `{expected}` in:\n{err}");
+}
+
+#[test]
 fn missing_file_is_reported_at_its_path_key() {
     let (err, text) = validate_with(&[("path: data/customers.csv", "path: data/nope.csv")]);
     let (line, col) = position(&text, "path: data/nope.csv");

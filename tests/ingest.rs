@@ -402,6 +402,528 @@ fn a_second_run_on_a_locked_warehouse_is_refused() {
     assert!(!dir.path().join("out/w.duckdb.lock").exists());
 }
 
+/// A CSV with ragged records before and after quoted newlines and blank lines, and
+/// type errors on good records after them (so their lines show in `rejects`):
+///  1 header            6 blank              11 g",60      (ends the 9-11 record)
+///  2 1,a,10            7 4,d,40,extra       12 7,h         ragged
+///  3 2,b  ragged       8 5,"x ""q"" y",5o   13 8,i,8x0     type error
+///  4 3,"multi          9 6,"f              
+///  5 line",30         10 (blank, quoted)
+const RAGGED: &str = "id,name,amount\n1,a,10\n2,b\n3,\"multi\nline\",30\n\n4,d,40,extra\n5,\"x \"\"q\"\" y\",5o\n6,\"f\n\ng\",60\n7,h\n8,i,8x0\n";
+
+fn ragged_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(d, "data/ragged.csv", RAGGED);
+    // The same records with CRLF line ends, after a title line (`skip_rows: 1`).
+    write(
+        d,
+        "data/ragged_crlf.csv",
+        format!("Export of items\n{RAGGED}").replace('\n', "\r\n"),
+    );
+    let mut sources = String::new();
+    for (name, file, skip) in [("ragged", "ragged.csv", 0), ("crlf", "ragged_crlf.csv", 1)] {
+        sources.push_str(&format!(
+            "
+  - name: {name}
+    path: data/{file}
+    format: csv
+    csv: {{ skip_rows: {skip} }}
+    columns:
+      - {{ name: id, type: integer }}
+      - {{ name: name, type: string }}
+      - {{ name: amount, type: integer }}
+"
+        ));
+    }
+    write(d, "pipeline.yaml", format!("{PIPELINE_HEAD}{sources}"));
+    dir
+}
+
+#[test]
+fn ragged_csv_records_are_rejects_at_their_physical_lines() {
+    let dir = ragged_fixture();
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    let rejects = rows(
+        &db,
+        "SELECT source, regexp_extract(file, '[^/]+$'), line::VARCHAR,
+                coalesce(column_name, '-'), rule, coalesce(value, '-'), message, raw_text
+         FROM salespipe.rejects ORDER BY source DESC, line",
+    );
+    let expected = |name: &str, file: &str, shift: i64| {
+        let r = |line: i64, col: &str, rule: &str, value: &str, msg: &str, raw: &str| {
+            vec![
+                name.to_string(),
+                file.to_string(),
+                (line + shift).to_string(),
+                col.to_string(),
+                rule.to_string(),
+                value.to_string(),
+                msg.to_string(),
+                raw.to_string(),
+            ]
+        };
+        vec![
+            r(3, "-", "parse", "-", "expected 3 fields, found 2", "2,b"),
+            r(
+                7,
+                "-",
+                "parse",
+                "-",
+                "expected 3 fields, found 4",
+                "4,d,40,extra",
+            ),
+            r(
+                8,
+                "amount",
+                "type",
+                "5o",
+                "not a valid integer",
+                "5,x \"q\" y,5o",
+            ),
+            r(12, "-", "parse", "-", "expected 3 fields, found 2", "7,h"),
+            r(
+                13,
+                "amount",
+                "type",
+                "8x0",
+                "not a valid integer",
+                "8,i,8x0",
+            ),
+        ]
+    };
+    let mut want = expected("ragged", "ragged.csv", 0);
+    want.extend(expected("crlf", "ragged_crlf.csv", 1));
+    assert_eq!(rejects, want);
+    for t in ["ragged", "crlf"] {
+        assert_eq!(
+            rows(
+                &db,
+                &format!("SELECT id::VARCHAR, name, amount::VARCHAR FROM {t} ORDER BY id")
+            ),
+            vec![
+                vec!["1", "a", "10"],
+                vec!["3", "multi\nline", "30"],
+                vec!["6", "f\n\ng", "60"],
+            ]
+            .into_iter()
+            .map(|r| r
+                .into_iter()
+                .map(|v| v.replace('\n', if t == "crlf" { "\r\n" } else { "\n" }))
+                .collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+            "{t}"
+        );
+    }
+    // Read 8 records = 5 rejected + 3 loaded.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, rows_read::VARCHAR, rows_rejected::VARCHAR, rows_loaded::VARCHAR
+             FROM salespipe.run_sources ORDER BY source"
+        ),
+        vec![vec!["crlf", "8", "5", "3"], vec!["ragged", "8", "5", "3"]]
+    );
+}
+
+#[test]
+fn a_headerless_tsv_names_its_fields_and_rejects_ragged_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(d, "data/h.tsv", "A\t1\nB\nC\t3\t\tx\n\nD\t4\n");
+    let sources = "
+  - name: h
+    path: data/h.tsv
+    format: tsv
+    csv: { header: false }
+    columns:
+      - { name: code, from: column0, type: string }
+      - { name: qty, from: column1, type: integer }
+";
+    write(d, "pipeline.yaml", format!("{PIPELINE_HEAD}{sources}"));
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, message, raw_text FROM salespipe.rejects ORDER BY line"
+        ),
+        vec![
+            vec!["2", "expected 2 fields, found 1", "B"],
+            vec!["3", "expected 2 fields, found 4", "C\t3\t\tx"],
+        ]
+    );
+    assert_eq!(
+        rows(&db, "SELECT code, qty::VARCHAR FROM h ORDER BY code"),
+        vec![vec!["A", "1"], vec!["D", "4"]]
+    );
+}
+
+#[test]
+fn an_unterminated_quote_rejects_the_rest_of_the_file_as_one_record() {
+    let dir = ragged_fixture();
+    write(
+        dir.path(),
+        "data/ragged.csv",
+        "id,name,amount\n1,a,10\n2,\"open,20\n3,c,30\n",
+    );
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, rule, message, raw_text FROM salespipe.rejects
+             WHERE source = 'ragged'"
+        ),
+        vec![vec![
+            "3",
+            "parse",
+            "a quoted value is not closed, or text follows its closing quote",
+            "2,\"open,20\n3,c,30"
+        ]]
+    );
+    assert_eq!(rows(&db, "SELECT id::VARCHAR FROM ragged"), vec![vec!["1"]]);
+}
+
+#[test]
+fn a_file_where_no_record_fits_the_header_stops_the_run() {
+    let dir = ragged_fixture();
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // Semicolons under a comma header: every record is one field.
+    write(
+        dir.path(),
+        "data/ragged.csv",
+        "id,name,amount\n1;a;10\n2;b;20\n",
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: `{}`: none of its 2 records fits the header's 3 fields (line 2: expected 3 \
+             fields, found 1); check the source's `format` and `csv` options (delimiter `,`, \
+             quote `\\\"`)",
+            dir.path().join("data/ragged.csv").display()
+        )
+    );
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM ragged"),
+        "3",
+        "the table keeps the previous load"
+    );
+    drop(db);
+    // Text that is not UTF-8 stops the run at the first bad byte.
+    write(
+        dir.path(),
+        "data/ragged.csv",
+        b"id,name,amount\n1,caf\xe9,3\n",
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: `{}`: not valid UTF-8 text at byte 20 (line 2); check the source's `encoding`",
+            dir.path().join("data/ragged.csv").display()
+        )
+    );
+}
+
+/// One source per format, each file with columns the source does not declare: `note`
+/// everywhere, plus `channel` in the CSV and a blank-headed column in the XLSX sheet.
+fn drift_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(
+        d,
+        "data/a.csv",
+        "id,note,qty,channel\n1,x,2,web\n2,y,3,shop\n",
+    );
+    write(
+        d,
+        "data/b.ndjson",
+        "{\"id\": 1, \"qty\": 2}\n{\"id\": 2, \"qty\": 3, \"note\": \"late\"}\n",
+    );
+    write(
+        d,
+        "data/c.json",
+        "[{\"id\": 1, \"qty\": 2, \"note\": \"a\"}, {\"id\": 2, \"qty\": 3}]",
+    );
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    conn.execute_batch(&format!(
+        "COPY (SELECT * FROM (VALUES (1, 2, 'n1'), (2, 3, 'n2')) t(id, qty, note))
+         TO '{}' (FORMAT parquet)",
+        d.join("data/d.parquet").display()
+    ))
+    .unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["id", "qty", "note", "", "tail"].iter().enumerate() {
+        sheet.write(0, c as u16, *h).unwrap();
+    }
+    for (r, (id, qty)) in [(1, 2), (2, 3)].iter().enumerate() {
+        sheet.write(r as u32 + 1, 0, *id).unwrap();
+        sheet.write(r as u32 + 1, 1, *qty).unwrap();
+        sheet.write(r as u32 + 1, 4, "t").unwrap();
+    }
+    book.save(d.join("data/e.xlsx")).unwrap();
+    let mut sources = String::new();
+    for (name, file, format) in [
+        ("a", "a.csv", "csv"),
+        ("b", "b.ndjson", "ndjson"),
+        ("c", "c.json", "json"),
+        ("d", "d.parquet", "parquet"),
+        ("e", "e.xlsx", "xlsx"),
+    ] {
+        sources.push_str(&format!(
+            "
+  - name: {name}
+    path: data/{file}
+    format: {format}
+    columns:
+      - {{ name: id, type: integer }}
+      - {{ name: qty, type: integer }}
+"
+        ));
+    }
+    write(d, "pipeline.yaml", format!("{PIPELINE_HEAD}{sources}"));
+    dir
+}
+
+/// Sets `extra_columns: <policy>` on source `name` of the drift fixture.
+fn set_extra_columns(dir: &Path, name: &str, policy: &str) {
+    let p = dir.join("pipeline.yaml");
+    let text = std::fs::read_to_string(&p).unwrap().replace(
+        &format!("  - name: {name}\n"),
+        &format!("  - name: {name}\n    extra_columns: {policy}\n"),
+    );
+    std::fs::write(&p, text).unwrap();
+}
+
+#[test]
+fn extra_columns_are_warned_counted_and_not_loaded_in_every_format() {
+    let dir = drift_fixture();
+    set_extra_columns(dir.path(), "c", "ignore");
+    let out = salespipe(
+        dir.path(),
+        &["run", "pipeline.yaml", "--summary-json", "summary.json"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let d = dir.path().display();
+    let mut warnings: Vec<String> = err
+        .lines()
+        .filter_map(|l| l.split_once("WARN").map(|(_, w)| w.to_string()))
+        .map(|w| w.split_once(": ").unwrap().1.to_string())
+        .collect();
+    warnings.sort();
+    assert_eq!(
+        warnings,
+        vec![
+            format!("`{d}/data/a.csv`: extra columns `note`, `channel` not declared in source `a`: not loaded"),
+            format!("`{d}/data/b.ndjson`: extra column `note` not declared in source `b`: not loaded"),
+            format!("`{d}/data/d.parquet`: extra column `note` not declared in source `d`: not loaded"),
+            format!("`{d}/data/e.xlsx`: extra columns `note`, `column3`, `tail` not declared in source `e`: not loaded"),
+        ],
+        "{err}"
+    );
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    // `ignore` (source c) skips the warning; the run log lists every source's extras.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, extra_columns::VARCHAR, missing_columns::VARCHAR, rows_loaded::VARCHAR
+             FROM salespipe.run_sources ORDER BY source"
+        ),
+        vec![
+            vec!["a", "[channel, note]", "[]", "2"],
+            vec!["b", "[note]", "[]", "2"],
+            vec!["c", "[note]", "[]", "2"],
+            vec!["d", "[note]", "[]", "2"],
+            vec!["e", "[column3, note, tail]", "[]", "2"],
+        ]
+    );
+    for t in ["a", "b", "c", "d", "e"] {
+        assert_eq!(
+            rows(
+                &db,
+                &format!("SELECT id::VARCHAR, qty::VARCHAR FROM {t} ORDER BY id")
+            ),
+            vec![vec!["1", "2"], vec!["2", "3"]],
+            "only the declared columns of `{t}` are loaded"
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("  a: 2 extra columns not loaded: `channel`, `note`\n"),
+        "{stdout}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["sources"][0]["name"], "a");
+    assert_eq!(
+        summary["sources"][0]["extra_columns"],
+        serde_json::json!(["channel", "note"])
+    );
+}
+
+#[test]
+fn extra_columns_error_stops_the_run_and_changes_nothing() {
+    let dir = drift_fixture();
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    set_extra_columns(dir.path(), "d", "error");
+    // A changed file, so the run has something to load.
+    write(dir.path(), "data/a.csv", "id,note,qty,channel\n9,x,9,web\n");
+    let out = salespipe(
+        dir.path(),
+        &["run", "pipeline.yaml", "--quiet", "--full-refresh"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let file = dir.path().join("data/d.parquet");
+    let expected = format!(
+        "`{}`: extra column `note` not declared in source `d` (`extra_columns: error`); \
+         declare it or set `extra_columns: warn` to ignore it",
+        file.display()
+    );
+    assert!(err.contains(&format!("error: {expected}\n")), "{err}");
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id::VARCHAR FROM a ORDER BY id"),
+        vec![vec!["1"], vec!["2"]],
+        "data tables unchanged"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT status, reason FROM salespipe.run_log WHERE run_id = 2"
+        ),
+        vec![vec!["failed".to_string(), expected]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, extra_columns::VARCHAR, rows_read::VARCHAR FROM salespipe.run_sources
+             WHERE run_id = 2 ORDER BY source"
+        ),
+        vec![
+            vec!["a", "[channel, note]", "1"],
+            vec!["b", "[note]", "2"],
+            vec!["c", "[note]", "2"],
+            vec!["d", "[note]", "0"],
+        ]
+    );
+}
+
+#[test]
+fn missing_columns_are_named_and_counted_in_the_run_log() {
+    let dir = drift_fixture();
+    write(dir.path(), "data/a.csv", "ID,quantity,note\n1,2,x\n");
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let file = dir.path().join("data/a.csv");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: `{}`: columns `id` (did you mean `ID`?), `qty` of source `a` are missing \
+             from the file",
+            file.display()
+        )
+    );
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, missing_columns::VARCHAR, extra_columns::VARCHAR
+             FROM salespipe.run_sources"
+        ),
+        vec![vec!["a", "[id, qty]", "[ID, quantity, note]"]]
+    );
+}
+
+#[test]
+fn a_warehouse_from_before_the_column_counts_gains_them() {
+    let dir = drift_fixture();
+    std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    {
+        let old = duckdb::Connection::open(dir.path().join("out/w.duckdb")).unwrap();
+        old.execute_batch(
+            "CREATE SCHEMA salespipe;
+             CREATE TABLE salespipe.run_sources (
+                 run_id BIGINT, source VARCHAR, files BIGINT, rows_read BIGINT,
+                 rows_rejected BIGINT, rows_exact_duplicate BIGINT, rows_superseded BIGINT,
+                 rows_loaded BIGINT);
+             INSERT INTO salespipe.run_sources VALUES (0, 'old', 1, 5, 0, 0, 0, 5);",
+        )
+        .unwrap();
+    }
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, rows_loaded::VARCHAR, extra_columns::VARCHAR
+             FROM salespipe.run_sources WHERE source IN ('old', 'b') ORDER BY run_id"
+        ),
+        vec![vec!["old", "5", "NULL"], vec!["b", "2", "[note]"]]
+    );
+}
+
+#[test]
+fn a_bi_tool_holding_the_warehouse_is_named_and_pointed_to_parquet() {
+    let dir = orders_fixture("snapshot");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // This test process plays the BI tool: DuckDB's file lock is per process, so the
+    // child `salespipe` sees it held while this connection is open.
+    let bi = open_db(&dir.path().join("out/w.duckdb"));
+    write(
+        dir.path(),
+        "data/orders_2026-01-01.csv",
+        "id,status,updated_at\nA,shipped,2026-01-02 10:00:00\n",
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let exe = std::env::current_exe().unwrap();
+    let db = dir.path().join("out/w.duckdb");
+    let parquet = dir.path().join("out/parquet");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: the warehouse `{}` is open in another program: `{}` (PID {}), e.g. a BI \
+             tool or a notebook. A run needs the database file to itself: close it there and \
+             run again. BI tools should read the Parquet outputs in `{}` (one folder per \
+             table, swapped atomically) instead of the database file.",
+            db.display(),
+            exe.display(),
+            std::process::id(),
+            parquet.display()
+        )
+    );
+    // salespipe's own run lock is released, and nothing changed.
+    assert!(!dir.path().join("out/w.duckdb.lock").exists());
+    assert_eq!(
+        rows(&bi, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["B", "open"]]
+    );
+    drop(bi);
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&db);
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "shipped"]]
+    );
+}
+
 #[test]
 fn too_many_rejects_fail_the_run_and_keep_the_rejects() {
     let dir = formats_fixture();
@@ -537,5 +1059,46 @@ fn values_at_the_edges_of_their_rules_and_an_ordered_export() {
             )
         ),
         vec![vec!["Ann"], vec!["Max"], vec!["Zed"]]
+    );
+}
+
+#[test]
+fn a_quote_inside_a_plain_value_does_not_shift_later_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Line 2 has a quote inside a plain value (DuckDB reads it as text), lines 3-4 are
+    // one record, line 5 is blank and line 6 has a bad amount.
+    write(
+        d,
+        "data/people.csv",
+        "id,name,amount\n1,O\"Brien,5\n2,\"two\nlines\",6\n\n3,x,seven\n",
+    );
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(
+        d,
+        "pipeline.yaml",
+        format!(
+            "{PIPELINE_HEAD}  - name: people
+    path: data/people.csv
+    format: csv
+    columns:
+      - {{ name: id, type: integer }}
+      - {{ name: name, type: string }}
+      - {{ name: amount, type: integer }}
+"
+        ),
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id::VARCHAR, name FROM people ORDER BY id"),
+        vec![vec!["1", "O\"Brien"], vec!["2", "two\nlines"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, column_name, rule, raw_text FROM salespipe.rejects"
+        ),
+        vec![vec!["6", "amount", "type", "3,x,seven"]]
     );
 }

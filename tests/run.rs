@@ -300,3 +300,22 @@ fn a_failing_model_rolls_back_and_is_logged() {
         .join("out/parquet/.versions/mart_monthly_sales/run-2")
         .exists());
 }
+
+#[test]
+fn progress_is_silent_when_stderr_is_not_a_terminal() {
+    // The test harness captures stderr through a pipe: no bars, no spinner, no escape
+    // codes; the summary still goes to stdout unless `--quiet`.
+    let dir = fixture("tiny");
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("run 1 of `tiny` (as of 2026-09-30): succeeded\n"),
+        "{stdout}"
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+}

@@ -308,6 +308,22 @@ fn report_month_matches_the_independent_cross_check() {
             .collect();
         assert_eq!(got, want, "{file}");
     }
+    // Every source: nothing read is lost, and the table holds exactly what was loaded.
+    let sources = rows(
+        &db,
+        "SELECT source, (rows_read - rows_rejected - rows_exact_duplicate - rows_superseded
+                 - rows_loaded)::VARCHAR, rows_loaded::VARCHAR FROM salespipe.run_sources
+         ORDER BY source",
+    );
+    assert_eq!(sources.len(), 24);
+    for s in sources {
+        assert_eq!(s[1], "0", "{}: rows read but not accounted for", s[0]);
+        let n = scalar(
+            &db,
+            &format!("SELECT count(*)::VARCHAR FROM main.\"{}\"", s[0]),
+        );
+        assert_eq!(n, s[2], "{}", s[0]);
+    }
 
     // The report shows the cross-checked headline figure.
     let md =

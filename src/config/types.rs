@@ -220,6 +220,25 @@ pub struct SourceConfig {
     /// `salespipe.anomalies` (and, with `action: reject`, set aside in `rejects`).
     #[serde(default)]
     pub anomalies: Vec<AnomalyConfig>,
+    /// What to do with a column of a file that no declared column reads: `warn`
+    /// (default: it is not loaded, with a warning naming the file and the columns),
+    /// `error` (the run stops and changes nothing) or `ignore` (not loaded, no warning).
+    /// Either way `run_sources.extra_columns` lists them.
+    #[serde(default)]
+    pub extra_columns: ExtraColumns,
+}
+
+/// What a source does with columns its files have and its declaration does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtraColumns {
+    /// Ignore them with a warning.
+    #[default]
+    Warn,
+    /// Stop the run.
+    Error,
+    /// Ignore them silently.
+    Ignore,
 }
 
 /// One outlier rule of a source: a numeric column judged against the statistics of its

@@ -1,9 +1,10 @@
-//! CSV/TSV through DuckDB's `read_csv`, every column as VARCHAR.
+//! CSV/TSV through DuckDB's `read_csv`, every column as VARCHAR. The header is read by
+//! [`csv_shape`] (no sniffing); records that do not fit it become rejects there.
 
 use std::path::Path;
 
-use super::{check_columns, column_names};
-use crate::config::{Format, ResolvedSource, SourceConfig};
+use super::{check_columns, csv_shape};
+use crate::config::{ResolvedSource, SourceConfig};
 use crate::error::{DbContext, Result};
 use crate::sql::{ident, literal};
 use crate::warehouse::Warehouse;
@@ -14,55 +15,67 @@ fn header_lines(cfg: &SourceConfig) -> i64 {
     csv.map_or(0, |c| i64::from(c.skip_rows)) + i64::from(csv.is_none_or(|c| c.header))
 }
 
-/// The `read_csv` call for a source; the file path is parameter `$1`.
-fn reader_call(source: &ResolvedSource) -> String {
+/// The `read_csv` call for a source whose header has `fields` fields, named `c0`, `c1`,
+/// ... (the header is read by [`csv_shape::header`], not sniffed); the file path is
+/// parameter `$1`. Records that do not fit are set aside in DuckDB's reject table.
+fn reader_call(source: &ResolvedSource, fields: usize) -> String {
     let cfg = &source.config;
     let csv = cfg.csv.clone().unwrap_or_default();
-    let delim = csv
-        .delimiter
-        .unwrap_or(if cfg.format == Format::Tsv { '\t' } else { ',' });
+    let (delim, quote) = csv_shape::dialect(cfg);
+    let columns: Vec<String> = (0..fields).map(|i| format!("'c{i}': 'VARCHAR'")).collect();
     format!(
-        "read_csv($1, all_varchar = true, header = {header}, delim = {delim}, quote = {quote}, \
-         escape = {quote}, skip = {skip}, null_padding = false, strict_mode = true)",
+        "read_csv($1, columns = {{{columns}}}, auto_detect = false, header = {header}, \
+         delim = {delim}, quote = {quote}, escape = {quote}, skip = {skip}, \
+         null_padding = false, strict_mode = true{rejects})",
+        columns = columns.join(", "),
         header = csv.header,
         delim = literal(&delim.to_string()),
-        quote = literal(&csv.quote.to_string()),
+        quote = literal(&quote.to_string()),
         skip = csv.skip_rows,
+        rejects = csv_shape::reject_options(),
     )
 }
 
 /// Appends the records of one CSV file (read from `path`, recorded as `label`) to
-/// `table`. When the file has the XLSX reader's line column it gives the line;
-/// otherwise the line is the physical line where the record starts.
+/// `table`, returning the file's extra columns. When the file has the XLSX reader's
+/// line column it gives the line; otherwise the line is the physical line where the
+/// record starts. A record with more or fewer fields than the header (or a malformed
+/// quote) is a raw row with a `_parse_error` at its line; the rest of the file loads.
 pub fn read(
     wh: &Warehouse,
     source: &ResolvedSource,
     path: &Path,
     label: &str,
     table: &str,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let cfg = &source.config;
-    let call = reader_call(source);
-    let header = column_names(wh, &format!("SELECT * FROM {call} LIMIT 0"), path, label)?;
-    let cols = check_columns(source, label, &header)?;
+    let header = csv_shape::header(path, cfg, label)?;
+    let matched = check_columns(source, label, &header)?;
+    let call = reader_call(source, header.len());
+    let field = |found: &str| {
+        let i = header.iter().position(|h| h == found).unwrap_or_default();
+        ident(&format!("c{i}"))
+    };
+    let cols = &matched.cols;
     let select: Vec<String> = cols
         .iter()
-        .map(|(name, found)| format!("{} AS {}", ident(found), ident(name)))
+        .map(|(name, found)| format!("{} AS {}", field(found), ident(name)))
         .collect();
     let names: Vec<String> = cols.iter().map(|(name, _)| ident(name)).collect();
-    let sql = if header.iter().any(|h| h == super::xlsx::LINE_COLUMN) {
+    let xlsx = header.iter().any(|h| h == super::xlsx::LINE_COLUMN);
+    let header_lines = header_lines(cfg);
+    let sql = if xlsx {
         format!(
             "INSERT INTO {table}
              SELECT $2, CAST({line} AS BIGINT), NULL, NULL, {names}
              FROM (SELECT {line}, {select} FROM {call})",
-            line = ident(super::xlsx::LINE_COLUMN),
+            line = field(super::xlsx::LINE_COLUMN),
             names = names.join(", "),
             select = select.join(", "),
         )
     } else {
         // Fast numbering: the record's ordinal after the header. `verify_lines` checks it
         // against the file and renumbers when quoted newlines or blank lines shift it.
-        let header_lines = header_lines(cfg);
         format!(
             "INSERT INTO {table}
              SELECT $2, row_number() OVER () + {header_lines}, NULL, NULL, {names}
@@ -71,20 +84,29 @@ pub fn read(
             select = select.join(", "),
         )
     };
+    csv_shape::reset(wh)?;
     let p = path.to_string_lossy();
     wh.conn
         .execute(&sql, [p.as_ref(), label])
         .ctx(|| format!("reading `{label}`"))?;
-    if !header.iter().any(|h| h == super::xlsx::LINE_COLUMN) {
+    let file = csv_shape::FileRead {
+        path,
+        label,
+        table,
+        fields: header.len(),
+        header_lines,
+        sheet_rows: xlsx,
+    };
+    let placed = csv_shape::place_rejects(wh, cfg, &file)?;
+    if !xlsx && !placed {
         verify_lines(wh, source, path, label, table)?;
     }
-    Ok(())
+    Ok(matched.extra)
 }
 
 /// The fast line numbers assume one physical line per record and no blank lines (DuckDB
-/// skips them). Checks that the last record ends on the file's last physical line; if
-/// not, renumbers the file's records from its physical lines: a line starts a record
-/// when the quotes before it are balanced and it is not blank.
+/// skips them). Checks that the records and the lines before them add up to the file's
+/// lines; if not, renumbers the file's records from a scan of the file.
 fn verify_lines(
     wh: &Warehouse,
     source: &ResolvedSource,
@@ -108,51 +130,19 @@ fn verify_lines(
     if records + header_lines == physical {
         return Ok(());
     }
-    let quote = source
-        .config
-        .csv
-        .as_ref()
-        .map_or('"', |c| c.quote)
-        .to_string();
-    let q = literal(&quote);
-    let sql = format!(
-        "CREATE OR REPLACE TEMP TABLE _relined AS
-         WITH r AS (SELECT *, row_number() OVER (ORDER BY _line) AS _k FROM {table} WHERE _file = $2),
-         l AS (SELECT row_number() OVER () AS ln, column0 AS t
-               FROM read_csv($1, columns = {{'column0': 'VARCHAR'}}, header = false, delim = chr(1),
-                             quote = '', escape = '', auto_detect = false, strict_mode = false)),
-         p AS (SELECT ln, t, coalesce(sum(length(t) - length(replace(t, {q}, ''))) OVER
-                   (ORDER BY ln ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) % 2 AS open
-               FROM l),
-         s AS (SELECT ln, row_number() OVER (ORDER BY ln) AS k FROM p
-               WHERE open = 0 AND t IS NOT NULL AND trim(t, chr(13)) <> '' AND ln > {header_lines})
-         SELECT r.* EXCLUDE (_line, _k), s.ln AS _line FROM r JOIN s ON s.k = r._k"
-    );
-    let p = path.to_string_lossy();
-    wh.conn
-        .execute(&sql, [p.as_ref(), label])
-        .ctx(|| format!("numbering lines of `{label}`"))?;
-    let (relined, total): (i64, i64) = wh
-        .conn
-        .query_row(
-            &format!("SELECT (SELECT count(*) FROM _relined), (SELECT count(*) FROM {table} WHERE _file = $1)"),
-            [label],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .ctx(|| format!("numbering lines of `{label}`"))?;
-    if relined == total {
-        wh.conn
-            .execute(&format!("DELETE FROM {table} WHERE _file = $1"), [label])
-            .ctx(|| format!("numbering lines of `{label}`"))?;
-        wh.exec(&format!(
-            "INSERT INTO {table} BY NAME SELECT * FROM _relined"
-        ))?;
-    } else {
-        tracing::warn!(
-            "`{label}`: could not map records to physical lines; line numbers are approximate"
-        );
-    }
-    wh.exec("DROP TABLE _relined")
+    csv_shape::renumber_all(
+        wh,
+        &source.config,
+        &csv_shape::FileRead {
+            path,
+            label,
+            table,
+            fields: source.config.columns.len(),
+            header_lines,
+            sheet_rows: false,
+        },
+        records,
+    )
 }
 
 /// Number of physical lines (a last line without a newline counts).

@@ -39,10 +39,11 @@ fn insert(
     path: &Path,
     label: &str,
     table: &str,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let available = keys(wh, objects, path, label)?;
-    let cols = check_columns(source, label, &available)?;
-    let values: Vec<String> = cols
+    let matched = check_columns(source, label, &available)?;
+    let values: Vec<String> = matched
+        .cols
         .iter()
         .map(|(_, key)| {
             format!(
@@ -60,7 +61,7 @@ fn insert(
     wh.conn
         .execute(&sql, [p.as_ref(), label])
         .ctx(|| format!("reading `{label}`"))?;
-    Ok(())
+    Ok(matched.extra)
 }
 
 /// One object per line; blank lines are skipped but counted.
@@ -70,7 +71,7 @@ pub fn read_ndjson(
     path: &Path,
     label: &str,
     table: &str,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let objects = "SELECT _rn, _text, _text AS _j,
                 CASE WHEN _type IS NULL THEN 'not valid JSON'
                      WHEN _type <> 'OBJECT' THEN 'not a JSON object' END AS _err,
@@ -91,7 +92,7 @@ pub fn read_array(
     path: &Path,
     label: &str,
     table: &str,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let objects = "SELECT row_number() OVER () AS _rn, CAST(json AS VARCHAR) AS _text, json AS _j,
                 CASE WHEN json_type(json) <> 'OBJECT' THEN 'not a JSON object' END AS _err,
                 json_type(json) = 'OBJECT' AS _ok

@@ -14,13 +14,15 @@
 //! (from 1), the XLSX sheet row, or the Parquet row (from 1).
 
 mod csv;
+mod csv_shape;
 mod encoding;
 mod json;
 mod xlsx;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::config::{Encoding, Format, ResolvedSource};
+use crate::config::{Encoding, ExtraColumns, Format, ResolvedSource};
 use crate::error::{DbContext, Error, Result};
 use crate::sql::ident;
 use crate::warehouse::Warehouse;
@@ -42,6 +44,8 @@ pub struct Extracted {
     pub files: usize,
     /// Records read (data rows, header excluded).
     pub rows: i64,
+    /// Columns found in the files that no declared column reads (sorted, distinct).
+    pub extra_columns: Vec<String>,
 }
 
 /// Reads every file of `source` into `temp._raw_<name>`.
@@ -56,6 +60,7 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource) -> Result<Extracted> {
         "CREATE OR REPLACE TEMP TABLE {table}
          (_file VARCHAR, _line BIGINT, _parse_error VARCHAR, _raw_text VARCHAR{cols})"
     ))?;
+    let mut extra = BTreeSet::new();
     for file in &source.files {
         let label = file.to_string_lossy();
         let empty = std::fs::metadata(file)
@@ -74,46 +79,124 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource) -> Result<Extracted> {
             (_, enc) => Some(encoding::to_utf8(file, enc)?),
         };
         let path = utf8.as_ref().map_or(file.as_path(), |t| t.path());
-        match cfg.format {
+        let found = match cfg.format {
             Format::Csv | Format::Tsv => csv::read(wh, source, path, &label, &table)?,
             Format::Ndjson => json::read_ndjson(wh, source, path, &label, &table)?,
             Format::Json => json::read_array(wh, source, path, &label, &table)?,
             Format::Parquet => read_parquet(wh, source, path, &label, &table)?,
             Format::Xlsx => xlsx::read(wh, source, path, &label, &table)?,
-        }
+        };
+        extra.extend(found);
     }
     let rows = wh.count(&table)?;
     Ok(Extracted {
         files: source.files.len(),
         rows,
+        extra_columns: extra.into_iter().collect(),
     })
 }
 
-/// The header names a file offers, for matching declared columns.
+/// A file's columns matched against its source's declaration.
+struct Matched<'a> {
+    /// Each declared column's target name and the file's column it reads.
+    cols: Vec<(&'a str, String)>,
+    /// The file's columns that no declared column reads (trimmed).
+    extra: Vec<String>,
+}
+
+/// Matches the declared columns to the columns a file offers (`available`: its header,
+/// keys or field names). A missing declared column stops the run naming the file and
+/// the column; undeclared columns are handled per the source's `extra_columns`.
 fn check_columns<'a>(
     source: &'a ResolvedSource,
     label: &str,
     available: &[String],
-) -> Result<Vec<(&'a str, String)>> {
+) -> Result<Matched<'a>> {
     let cfg = &source.config;
-    let mut out = Vec::new();
+    let mut cols = Vec::new();
+    let mut missing = Vec::new();
     for c in &cfg.columns {
         let from = c.from.as_deref().unwrap_or(&c.name);
         match available.iter().find(|h| h.trim() == from) {
-            Some(found) => out.push((c.name.as_str(), found.clone())),
-            None => {
-                let mut msg = format!(
-                    "`{label}`: column `{from}` of source `{}` is missing from the file",
-                    cfg.name
-                );
-                if let Some(h) = crate::util::suggest(from, available.iter().map(String::as_str)) {
-                    msg.push_str(&format!("; did you mean `{h}`?"));
-                }
-                return Err(Error::Run(msg));
-            }
+            Some(found) => cols.push((c.name.as_str(), found.clone())),
+            None => missing.push(from),
         }
     }
-    Ok(out)
+    let mut extra: Vec<String> = Vec::new();
+    for h in available {
+        let h = h.trim();
+        let declared = cfg
+            .columns
+            .iter()
+            .any(|c| c.from.as_deref().unwrap_or(&c.name) == h);
+        if !declared && h != xlsx::LINE_COLUMN && !extra.iter().any(|e| e == h) {
+            extra.push(h.to_string());
+        }
+    }
+    let columns_error = |message: String| Error::Columns {
+        source_name: cfg.name.clone(),
+        missing: missing.iter().map(|m| m.to_string()).collect(),
+        extra: extra.clone(),
+        message,
+    };
+    if !missing.is_empty() {
+        let hint = |m: &str| crate::util::suggest(m, available.iter().map(|h| h.trim()));
+        let msg = if let [m] = missing.as_slice() {
+            let mut msg = format!(
+                "`{label}`: column `{m}` of source `{}` is missing from the file",
+                cfg.name
+            );
+            if let Some(h) = hint(m) {
+                msg.push_str(&format!("; did you mean `{h}`?"));
+            }
+            msg
+        } else {
+            let names: Vec<String> = missing
+                .iter()
+                .map(|m| match hint(m) {
+                    Some(h) => format!("`{m}` (did you mean `{h}`?)"),
+                    None => format!("`{m}`"),
+                })
+                .collect();
+            format!(
+                "`{label}`: columns {} of source `{}` are missing from the file",
+                names.join(", "),
+                cfg.name
+            )
+        };
+        return Err(columns_error(msg));
+    }
+    if !extra.is_empty() {
+        let list = backticked(&extra);
+        let s = if extra.len() == 1 { "" } else { "s" };
+        match cfg.extra_columns {
+            ExtraColumns::Error => {
+                return Err(columns_error(format!(
+                    "`{label}`: extra column{s} {list} not declared in source `{}` \
+                     (`extra_columns: error`); declare {} or set `extra_columns: warn` to \
+                     ignore {}",
+                    cfg.name,
+                    if extra.len() == 1 { "it" } else { "them" },
+                    if extra.len() == 1 { "it" } else { "them" },
+                )));
+            }
+            ExtraColumns::Warn => tracing::warn!(
+                "`{label}`: extra column{s} {list} not declared in source `{}`: not loaded",
+                cfg.name
+            ),
+            ExtraColumns::Ignore => {}
+        }
+    }
+    Ok(Matched { cols, extra })
+}
+
+/// `a`, `b` -> "`a`, `b`".
+fn backticked(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Column names of a query's result.
@@ -133,22 +216,23 @@ fn read_parquet(
     path: &Path,
     label: &str,
     table: &str,
-) -> Result<()> {
-    let call = "read_parquet($1, file_row_number = true)";
-    let names = column_names(wh, &format!("SELECT * FROM {call} LIMIT 0"), path, label)?;
-    let cols = check_columns(source, label, &names)?;
-    let select: Vec<String> = cols
+) -> Result<Vec<String>> {
+    // The header without the `file_row_number` column the numbered scan adds.
+    let names = column_names(wh, "SELECT * FROM read_parquet($1) LIMIT 0", path, label)?;
+    let matched = check_columns(source, label, &names)?;
+    let select: Vec<String> = matched
+        .cols
         .iter()
         .map(|(_, found)| format!("CAST({} AS VARCHAR)", ident(found)))
         .collect();
     let sql = format!(
-        "INSERT INTO {table} SELECT $2, file_row_number + 1, NULL, NULL, {} FROM {call}
-         ORDER BY file_row_number",
+        "INSERT INTO {table} SELECT $2, file_row_number + 1, NULL, NULL, {} FROM
+         read_parquet($1, file_row_number = true) ORDER BY file_row_number",
         select.join(", ")
     );
     let p = path.to_string_lossy();
     wh.conn
         .execute(&sql, [p.as_ref(), label])
         .ctx(|| format!("reading `{label}`"))?;
-    Ok(())
+    Ok(matched.extra)
 }

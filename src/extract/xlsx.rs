@@ -43,7 +43,7 @@ pub fn read(
     path: &Path,
     label: &str,
     table: &str,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let opts = source.config.xlsx.clone();
     let header_row = opts.as_ref().map_or(1, |o| o.header_row).max(1);
     let mut book = open_workbook_auto(path)

@@ -37,8 +37,10 @@ pub struct EngineSettings {
 
 impl Warehouse {
     /// Opens (creating if needed) the database at `path` and makes sure the bookkeeping
-    /// tables exist.
-    pub fn open(path: &Path, settings: &EngineSettings) -> Result<Warehouse> {
+    /// tables exist. When another process holds DuckDB's lock on the file (a BI tool or
+    /// a notebook with the database open), the error names that process and points BI
+    /// tools to the Parquet outputs in `parquet_dir`.
+    pub fn open(path: &Path, settings: &EngineSettings, parquet_dir: &Path) -> Result<Warehouse> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -46,14 +48,9 @@ impl Warehouse {
         }
         let conn = Connection::open(path).map_err(|e| {
             let msg = e.to_string();
-            if msg.contains("lock") {
-                Error::Run(format!(
-                    "warehouse `{}` is locked by another program ({msg}). Close it, or let BI \
-                     tools read the Parquet outputs instead of the database file.",
-                    path.display()
-                ))
-            } else {
-                Error::db(format!("opening warehouse `{}`", path.display()), e)
+            match lock_holder(&msg) {
+                Some(holder) => Error::Run(in_use_message(path, holder, parquet_dir)),
+                None => Error::db(format!("opening warehouse `{}`", path.display()), e),
             }
         })?;
         let wh = Warehouse {
@@ -102,9 +99,12 @@ impl Warehouse {
              CREATE TABLE IF NOT EXISTS {m}.run_sources (
                  run_id BIGINT, source VARCHAR, files BIGINT, rows_read BIGINT,
                  rows_rejected BIGINT, rows_exact_duplicate BIGINT, rows_superseded BIGINT,
-                 rows_loaded BIGINT, rows_anomalous BIGINT);
-             -- Added after the first release: warehouses created before have no column.
+                 rows_loaded BIGINT, rows_anomalous BIGINT, extra_columns VARCHAR[],
+                 missing_columns VARCHAR[]);
+             -- Warehouses created before these columns existed.
              ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS rows_anomalous BIGINT;
+             ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS extra_columns VARCHAR[];
+             ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS missing_columns VARCHAR[];
              CREATE TABLE IF NOT EXISTS {m}.run_models (
                  run_id BIGINT, model VARCHAR, materialized VARCHAR, rows_built BIGINT);
              CREATE TABLE IF NOT EXISTS {m}.rejects (
@@ -146,6 +146,39 @@ impl Warehouse {
     }
 }
 
+/// The process holding DuckDB's file lock, from DuckDB's error text: `Could not set lock
+/// on file "...": Conflicting lock is held in <program> (PID <pid>)...`. `Some(None)` when
+/// the error is a lock conflict that does not name the holder.
+fn lock_holder(msg: &str) -> Option<Option<(String, String)>> {
+    if !msg.contains("Could not set lock on file") {
+        return None;
+    }
+    let holder = msg
+        .split_once("Conflicting lock is held in ")
+        .and_then(|(_, rest)| rest.split_once(" (PID "))
+        .and_then(|(program, rest)| {
+            let pid = rest.split_once(')')?.0;
+            Some((program.trim().to_string(), pid.trim().to_string()))
+        });
+    Some(holder)
+}
+
+/// The message for a warehouse file held open by another program.
+fn in_use_message(path: &Path, holder: Option<(String, String)>, parquet_dir: &Path) -> String {
+    let who = match holder {
+        Some((program, pid)) => format!("`{program}` (PID {pid})"),
+        None => "another program".to_string(),
+    };
+    format!(
+        "the warehouse `{}` is open in another program: {who}, e.g. a BI tool or a notebook. \
+         A run needs the database file to itself: close it there and run again. BI tools \
+         should read the Parquet outputs in `{}` (one folder per table, swapped atomically) \
+         instead of the database file.",
+        path.display(),
+        parquet_dir.display()
+    )
+}
+
 fn first_line(sql: &str) -> String {
     let line = sql.trim().lines().next().unwrap_or("");
     if line.len() > 80 {
@@ -185,12 +218,35 @@ mod tests {
             .query_row(
                 "SELECT column_name, (SELECT rows_anomalous FROM salespipe.run_sources)
                  FROM duckdb_columns() WHERE table_name = 'run_sources'
-                 ORDER BY column_index DESC LIMIT 1",
+                     AND column_name = 'rows_anomalous'",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
         assert_eq!((last.as_str(), value), ("rows_anomalous", None));
         assert_eq!(wh.count("salespipe.anomalies").unwrap(), 0);
+    }
+
+    #[test]
+    fn lock_holder_is_read_from_duckdbs_message() {
+        let msg = "IO Error: Could not set lock on file \"/tmp/w.duckdb\": Conflicting lock is \
+                   held in /usr/bin/python3.12 (PID 4242) by user ana. See also \
+                   https://duckdb.org/docs/current/connect/concurrency";
+        assert_eq!(
+            lock_holder(msg),
+            Some(Some(("/usr/bin/python3.12".into(), "4242".into())))
+        );
+        assert_eq!(
+            lock_holder("IO Error: Could not set lock on file \"/tmp/w.duckdb\""),
+            Some(None)
+        );
+        assert_eq!(lock_holder("IO Error: No such file or directory"), None);
+        let text = in_use_message(Path::new("out/w.duckdb"), None, Path::new("out/parquet"));
+        assert!(
+            text.starts_with(
+                "the warehouse `out/w.duckdb` is open in another program: another program"
+            ),
+            "{text}"
+        );
     }
 }

@@ -104,7 +104,7 @@ impl Warehouse {
             ] {
                 if self.temp_exists(temp)? {
                     self.exec(&format!(
-                        "INSERT INTO {m}.{table} SELECT * FROM temp.main.{temp}"
+                        "INSERT INTO {m}.{table} BY NAME SELECT * FROM temp.main.{temp}"
                     ))?;
                 }
             }
