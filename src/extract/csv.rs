@@ -86,9 +86,11 @@ pub fn read(
     };
     csv_shape::reset(wh)?;
     let p = path.to_string_lossy();
+    let t = std::time::Instant::now();
     wh.conn
         .execute(&sql, [p.as_ref(), label])
         .ctx(|| format!("reading `{label}`"))?;
+    tracing::debug!("{:.3} s: read `{label}`", t.elapsed().as_secs_f64());
     let file = csv_shape::FileRead {
         path,
         label,
@@ -97,10 +99,15 @@ pub fn read(
         header_lines,
         sheet_rows: xlsx,
     };
+    let t = std::time::Instant::now();
     let placed = csv_shape::place_rejects(wh, cfg, &file)?;
     if !xlsx && !placed {
         verify_lines(wh, source, path, label, table)?;
     }
+    tracing::debug!(
+        "{:.3} s: line numbers of `{label}`",
+        t.elapsed().as_secs_f64()
+    );
     Ok(matched.extra)
 }
 
