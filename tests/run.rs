@@ -302,6 +302,54 @@ fn a_failing_model_rolls_back_and_is_logged() {
 }
 
 #[test]
+fn a_failing_export_rolls_back_and_is_logged() {
+    let dir = fixture("tiny");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let parquet = dir.path().join("out/parquet");
+    let links = |names: &[&str]| -> Vec<std::path::PathBuf> {
+        names
+            .iter()
+            .map(|n| std::fs::read_link(parquet.join(n)).unwrap())
+            .collect()
+    };
+    let models = ["fct_order_lines", "mart_monthly_sales"];
+    let before = links(&models);
+    // New data arrives, and the second model's export cannot be written: a file sits
+    // where run 2's version folder must go.
+    let lines = dir.path().join("data/order_lines.csv");
+    let mut text = std::fs::read_to_string(&lines).unwrap();
+    text.push_str("SO-4,2,SKU-B,100,2.50,0,2026-08-24 12:00:00\n");
+    std::fs::write(&lines, text).unwrap();
+    std::fs::write(
+        parquet.join(".versions/mart_monthly_sales/run-2"),
+        "in the way",
+    )
+    .unwrap();
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mart_monthly_sales"), "{err}");
+
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM order_lines"),
+        "6"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT run_id::VARCHAR, status FROM salespipe.run_log ORDER BY run_id"
+        ),
+        vec![vec!["1", "succeeded"], vec!["2", "failed"]]
+    );
+    let reason = scalar(&db, "SELECT reason FROM salespipe.run_log WHERE run_id = 2");
+    assert!(reason.contains("mart_monthly_sales"), "{reason}");
+    assert_eq!(links(&models), before, "Parquet links unchanged");
+    // The export written before the failure is discarded.
+    assert!(!parquet.join(".versions/fct_order_lines/run-2").exists());
+}
+
+#[test]
 fn progress_is_silent_when_stderr_is_not_a_terminal() {
     // The test harness captures stderr through a pipe: no bars, no spinner, no escape
     // codes; the summary still goes to stdout unless `--quiet`.
