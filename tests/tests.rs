@@ -18,3 +18,5 @@ mod run;
 mod sample;
 /// Every planted story of the sample is visible by a direct query over the raw files.
 mod sample_stories;
+/// Fixture folders with their expected rejects, duplicates and loaded tables beside them.
+mod scenarios;
