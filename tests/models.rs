@@ -378,6 +378,28 @@ fn plan_reports_errors_with_file_and_line() {
         "{out}"
     );
     assert_eq!(out.matches("\n  ok ").count(), 5, "{out}");
+    assert!(!out.contains("warning"), "{out}");
+    assert_eq!(std::fs::read(&db_file).unwrap(), before);
+
+    // Sums left at DuckDB's default widths bind, with a warning each.
+    std::fs::write(
+        d.join("models/marts/mart_loose.sql"),
+        "SELECT region, sum(amount) AS revenue, sum(qty) AS units\nFROM {{ ref(\"fct_sales\") }}\nGROUP BY ALL\n",
+    )
+    .unwrap();
+    let out = salespipe_ok(d, &["plan", "pipeline.yaml"]);
+    assert!(
+        out.contains(
+            "warning: models/marts/mart_loose.sql: column `revenue` of model `mart_loose` is \
+             DECIMAL(38,2), the width sum() gives by default; cast it to an explicit precision, \
+             e.g. DECIMAL(18,2)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("column `units` of model `mart_loose` is HUGEINT"),
+        "{out}"
+    );
     assert_eq!(std::fs::read(&db_file).unwrap(), before);
 }
 

@@ -243,6 +243,13 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
             }
         }
         for (c, t) in &planned.columns {
+            if t == "HUGEINT" && planned.status != PlanStatus::Existing {
+                warnings.push(format!(
+                    "{}: column `{c}` of model `{}` is HUGEINT (what sum() of a BIGINT gives),                      which Parquet stores as DOUBLE; cast it, e.g. CAST(sum(x) AS BIGINT)",
+                    file.display(),
+                    node.name
+                ));
+            }
             if t.starts_with("DECIMAL(38,") && planned.status != PlanStatus::Existing {
                 warnings.push(format!(
                     "{}: column `{c}` of model `{}` is {t}, the width sum() gives by \
