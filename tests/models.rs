@@ -397,7 +397,10 @@ fn plan_reports_errors_with_file_and_line() {
         "{out}"
     );
     assert!(
-        out.contains("column `units` of model `mart_loose` is HUGEINT"),
+        out.contains(
+            "column `units` of model `mart_loose` is HUGEINT (what sum() of a BIGINT gives), \
+             which Parquet stores as DOUBLE; cast it, e.g. CAST(sum(x) AS BIGINT)"
+        ),
         "{out}"
     );
     assert_eq!(std::fs::read(&db_file).unwrap(), before);

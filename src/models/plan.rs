@@ -245,7 +245,8 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
         for (c, t) in &planned.columns {
             if t == "HUGEINT" && planned.status != PlanStatus::Existing {
                 warnings.push(format!(
-                    "{}: column `{c}` of model `{}` is HUGEINT (what sum() of a BIGINT gives),                      which Parquet stores as DOUBLE; cast it, e.g. CAST(sum(x) AS BIGINT)",
+                    "{}: column `{c}` of model `{}` is HUGEINT (what sum() of a BIGINT gives), \
+                     which Parquet stores as DOUBLE; cast it, e.g. CAST(sum(x) AS BIGINT)",
                     file.display(),
                     node.name
                 ));

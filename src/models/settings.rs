@@ -359,7 +359,11 @@ fn parse_header(file: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Partial
                 }
             },
             other if key_like(other) => {
-                if let Some(s) = crate::util::suggest(other, HEADER_KEYS) {
+                // Only near misses: `-- order: ...` stays free text, `-- materialised:`
+                // is an error.
+                let near = crate::util::suggest(other, HEADER_KEYS)
+                    .filter(|s| s.len().abs_diff(other.len()) <= 2);
+                if let Some(s) = near {
                     sink.push(
                         ln,
                         line.find(other).map_or(1, |i| i + 1),
@@ -378,9 +382,11 @@ fn count_leading_ws(s: &str) -> usize {
     s.len() - s.trim_start().len()
 }
 
-/// A single word, as a setting key would be.
+/// A single lower-case word, as a setting key would be.
 fn key_like(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn column_list(value: &str) -> Vec<String> {
@@ -592,7 +598,8 @@ mod tests {
         let (h, d) = header(
             "-- materialized: view\n-- description: x y\n-- partition_by: year, month\n\
              -- order_by: id\n-- test: { unique: [id, day] }\n\
-             -- test: { not_null: [id, day], severity: warn }\n-- Note: free text\nselect 1",
+             -- test: { not_null: [id, day], severity: warn }\n-- Note: free text\n\
+             -- order: free text too\n-- grain: one row per id\nselect 1",
         );
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(h.materialized.unwrap().0, Materialized::View);
