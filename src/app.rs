@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal as _, Write as _};
 
 use crate::cli::{Cli, Command};
-use crate::config::{self, AsOf};
-use crate::error::{Error, Result};
+use crate::config::{self, AsOf, Pipeline};
+use crate::error::{ConfigError, Error, Result};
+use crate::models::plan::{PlanOptions, PlanStatus};
+use crate::models::{self, ModelGraph};
 use crate::run::{self, RunOptions};
 
 /// Runs the command described by `cli`.
@@ -20,6 +22,8 @@ pub fn run(cli: Cli) -> Result<()> {
             summary_json,
             vars,
             full_refresh,
+            select,
+            dry_run,
         } => {
             let as_of = as_of
                 .map(|s| s.parse::<AsOf>().map_err(Error::Usage))
@@ -27,6 +31,9 @@ pub fn run(cli: Cli) -> Result<()> {
             let vars = parse_vars(&vars)?;
             let pipeline = config::load(&pipeline)?;
             let now = chrono::Local::now().naive_local();
+            if dry_run {
+                return plan(&pipeline, as_of, now.date(), vars, &select, false);
+            }
             let opts = RunOptions {
                 as_of,
                 today: now.date(),
@@ -34,6 +41,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 quiet,
                 vars,
                 full_refresh,
+                select,
             };
             let summary = run::run(&pipeline, &opts)?;
             if let Some(path) = summary_json {
@@ -46,10 +54,35 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Models { pipeline, json } => {
+            let p = config::load(&pipeline)?;
+            let graph = discover(&p)?;
+            let text = if json {
+                models_json(&graph)?
+            } else {
+                models_text(&graph)
+            };
+            print!("{text}");
+            Ok(())
+        }
+        Command::Plan {
+            pipeline,
+            as_of,
+            vars,
+            select,
+            json,
+        } => {
+            let as_of = as_of
+                .map(|s| s.parse::<AsOf>().map_err(Error::Usage))
+                .transpose()?;
+            let vars = parse_vars(&vars)?;
+            let pipeline = config::load(&pipeline)?;
+            let today = chrono::Local::now().date_naive();
+            plan(&pipeline, as_of, today, vars, &select, json)
+        }
         Command::Validate { pipeline } => {
             let p = config::load(&pipeline)?;
-            let sources: Vec<String> = p.sources.iter().map(|s| s.config.name.clone()).collect();
-            let graph = crate::models::discover(&p.models_dir, &sources)?;
+            let graph = discover(&p)?;
             for r in &p.reports {
                 crate::report::check_templates(r)?;
             }
@@ -75,6 +108,180 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn source_names(p: &Pipeline) -> Vec<String> {
+    p.sources.iter().map(|s| s.config.name.clone()).collect()
+}
+
+fn discover(p: &Pipeline) -> Result<ModelGraph> {
+    Ok(models::discover(&p.models_dir, &source_names(p))?)
+}
+
+/// `plan` and `run --dry-run`.
+fn plan(
+    pipeline: &Pipeline,
+    as_of: Option<AsOf>,
+    today: chrono::NaiveDate,
+    vars: BTreeMap<String, String>,
+    select: &[String],
+    json: bool,
+) -> Result<()> {
+    let graph = discover(pipeline)?;
+    let selected = if select.is_empty() {
+        None
+    } else {
+        Some(models::select::resolve(
+            &graph,
+            &source_names(pipeline),
+            select,
+        )?)
+    };
+    let opts = PlanOptions {
+        as_of,
+        today,
+        vars,
+        selected,
+    };
+    let report = models::plan::plan(pipeline, &graph, &opts)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        let mut value = serde_json::to_value(&report).map_err(|e| Error::Run(e.to_string()))?;
+        value["errors"] = report
+            .errors
+            .iter()
+            .map(|d| serde_json::Value::String(d.to_string()))
+            .collect();
+        let _ = writeln!(out, "{value:#}");
+    } else {
+        let _ = writeln!(
+            out,
+            "plan of `{}` as of {}, against {}",
+            pipeline.config.name,
+            report.as_of,
+            if report.against_warehouse {
+                models::shown(&pipeline.database).display().to_string()
+            } else {
+                "the declared source columns".to_string()
+            }
+        );
+        for n in &report.nodes {
+            let status = match n.status {
+                PlanStatus::Ok => "ok",
+                PlanStatus::Existing => "kept",
+                PlanStatus::Failed => "FAILED",
+                PlanStatus::Skipped => "skipped",
+            };
+            let detail = match n.status {
+                PlanStatus::Ok => format!(
+                    "{} columns, {} data test{}",
+                    n.columns.len(),
+                    n.tests,
+                    if n.tests == 1 { "" } else { "s" }
+                ),
+                PlanStatus::Existing => format!("not selected: {} columns", n.columns.len()),
+                PlanStatus::Failed => "see below".into(),
+                PlanStatus::Skipped => "reads a model that failed".into(),
+            };
+            let _ = writeln!(
+                out,
+                "  {status:<8} {:<32} {:<4} {:<5} {detail}",
+                n.name,
+                n.kind,
+                n.materialized.as_str()
+            );
+        }
+        for w in &report.warnings {
+            let _ = writeln!(out, "warning: {w}");
+        }
+    }
+    if report.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Config(ConfigError {
+            diagnostics: report.errors,
+        }))
+    }
+}
+
+/// The graph as text, one block per node in build order.
+fn models_text(graph: &ModelGraph) -> String {
+    let mut out = String::new();
+    let width = graph.nodes.len().to_string().len();
+    for (i, n) in graph.nodes.iter().enumerate() {
+        let pad = " ".repeat(width + 2);
+        out.push_str(&format!(
+            "{:>width$}. {} ({}, {})  {}\n",
+            i + 1,
+            n.name,
+            n.kind_name(),
+            n.materialized.as_str(),
+            models::shown(&n.path).display()
+        ));
+        let deps: Vec<&str> = n.deps.iter().map(String::as_str).collect();
+        out.push_str(&format!(
+            "{pad}deps: {}\n",
+            if deps.is_empty() {
+                "-".to_string()
+            } else {
+                deps.join(", ")
+            }
+        ));
+        if !n.partition_by.is_empty() || !n.order_by.is_empty() {
+            out.push_str(&format!(
+                "{pad}export: partition_by {}; order_by {}\n",
+                list_or_dash(&n.partition_by),
+                list_or_dash(&n.order_by)
+            ));
+        }
+        if !n.tests.is_empty() {
+            let tests: Vec<String> = n
+                .tests
+                .iter()
+                .map(|t| format!("{} [{}]", t.name, t.severity.as_str()))
+                .collect();
+            out.push_str(&format!("{pad}tests: {}\n", tests.join(", ")));
+        }
+        if let Some(d) = &n.description {
+            out.push_str(&format!("{pad}{d}\n"));
+        }
+    }
+    out
+}
+
+fn list_or_dash(v: &[String]) -> String {
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// The graph as JSON: an array of nodes in build order.
+fn models_json(graph: &ModelGraph) -> Result<String> {
+    let nodes: Vec<serde_json::Value> = graph
+        .nodes
+        .iter()
+        .map(|n| {
+            serde_json::json!({
+                "name": n.name,
+                "kind": n.kind_name(),
+                "materialized": n.materialized.as_str(),
+                "path": models::shown(&n.path),
+                "deps": n.deps,
+                "description": n.description,
+                "partition_by": n.partition_by,
+                "order_by": n.order_by,
+                "tests": n.tests.iter().map(|t| serde_json::json!({
+                    "name": t.name,
+                    "severity": t.severity.as_str(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&nodes)
+        .map(|s| s + "\n")
+        .map_err(|e| Error::Run(e.to_string()))
 }
 
 fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>> {

@@ -52,6 +52,50 @@ pub enum Command {
         /// A template variable for models and reports, `key=value` (repeatable).
         #[arg(long = "var", value_name = "KEY=VALUE")]
         vars: Vec<String>,
+        /// Rebuild only these models: `NAME`, `NAME+` (and everything downstream),
+        /// `+NAME` (and everything upstream); repeatable, or comma-separated. Sources
+        /// load as usual; the other models, and their Parquet outputs, stay as they are.
+        #[arg(short, long = "select", value_name = "SELECTOR")]
+        select: Vec<String>,
+        /// Do not run: render and bind every model against the warehouse, like `plan`.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List the model graph in build order: kind, materialisation, dependencies, data
+    /// tests and description of each node.
+    ///
+    /// Example:
+    ///   salespipe models pipelines/daily.yaml
+    #[command(verbatim_doc_comment)]
+    Models {
+        /// The pipeline file (YAML).
+        pipeline: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render every model and bind it against the warehouse schema without writing
+    /// anything: unknown tables or columns, type errors and broken data tests are
+    /// reported as `sql/models/x.sql:LINE:COL: ...`, all of them. Exit code 2 if any.
+    ///
+    /// Example:
+    ///   salespipe plan pipelines/daily.yaml --as-of 2026-09-30
+    #[command(verbatim_doc_comment)]
+    Plan {
+        /// The pipeline file (YAML).
+        pipeline: PathBuf,
+        /// The as-of date the models are rendered with (as for `run`).
+        #[arg(long, value_name = "DATE|latest")]
+        as_of: Option<String>,
+        /// A template variable, `key=value` (repeatable).
+        #[arg(long = "var", value_name = "KEY=VALUE")]
+        vars: Vec<String>,
+        /// Plan as for `run --select`: the other models keep the warehouse's columns.
+        #[arg(short, long = "select", value_name = "SELECTOR")]
+        select: Vec<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Check a pipeline without touching the warehouse: the YAML, the files it names,
     /// the SQL models and their references, and the report templates.

@@ -8,10 +8,14 @@
 //! 3. one transaction loads the sources, builds the models, writes Parquet into new
 //!    version folders and renders the reports in memory, then commits;
 //! 4. the Parquet links are swapped and the report files renamed into place;
-//! 5. a second transaction closes the run log row with counts, rejects, duplicates and
-//!    anomalies, whether the run succeeded or not.
+//! 5. a second transaction closes the run log row with counts, rejects, duplicates,
+//!    anomalies and data-test failures, whether the run succeeded or not.
+//!
+//! With `--select`, only the selected models are rebuilt, tested and exported; the
+//! sources load as usual (their files are read only when they changed), and the other
+//! models stay as they are.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -21,11 +25,11 @@ use serde::Serialize;
 use crate::clean;
 use crate::config::{AsOf, LoadMode, Pipeline, ResolvedSource};
 use crate::error::{DbContext, Error, Result};
-use crate::models::{self, ModelGraph, ModelStats, TemplateVars};
+use crate::models::{self, ModelGraph, ModelStats, TemplateVars, TestOutcome};
 use crate::progress::Progress;
 use crate::report;
 use crate::sql::{ident, qualified};
-use crate::warehouse::export::{self, StagedExport};
+use crate::warehouse::export::{self, ExportSpec, PublishInfo, StagedExport};
 use crate::warehouse::load;
 use crate::warehouse::lock::RunLock;
 use crate::warehouse::manifest::{fingerprint, Fingerprint};
@@ -48,6 +52,8 @@ pub struct RunOptions {
     pub vars: BTreeMap<String, String>,
     /// Ignore the manifest: re-read every file and rebuild every source table.
     pub full_refresh: bool,
+    /// `--select` values (`NAME`, `NAME+`, `+NAME`); empty builds every model.
+    pub select: Vec<String>,
 }
 
 /// Per-source counts of a run.
@@ -94,6 +100,10 @@ pub struct RunSummary {
     pub sources: Vec<SourceSummary>,
     /// Models built.
     pub models: Vec<ModelStats>,
+    /// The models `--select` chose, when it was given.
+    pub selected: Option<Vec<String>>,
+    /// Data tests run, with their failing-row counts.
+    pub tests: Vec<TestOutcome>,
     /// Parquet tables and reports written.
     pub files_written: Vec<PathBuf>,
     /// Wall time in seconds.
@@ -110,6 +120,11 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         .map(|s| s.config.name.clone())
         .collect();
     let graph = models::discover(&pipeline.models_dir, &sources)?;
+    let selected = if opts.select.is_empty() {
+        None
+    } else {
+        Some(models::select::resolve(&graph, &sources, &opts.select)?)
+    };
     let w = &pipeline.config.warehouse;
     let settings = EngineSettings {
         memory_limit: w.memory_limit.clone(),
@@ -134,6 +149,8 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         reason: None,
         sources: Vec::new(),
         models: Vec::new(),
+        selected: selected.as_ref().map(|s| s.iter().cloned().collect()),
+        tests: Vec::new(),
         files_written: Vec::new(),
         elapsed_seconds: 0.0,
     };
@@ -141,7 +158,10 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
     let result = execute(
         &wh,
         pipeline,
-        &graph,
+        Models {
+            graph: &graph,
+            selected: selected.as_ref(),
+        },
         opts,
         &mut progress,
         &mut summary,
@@ -173,6 +193,9 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
     // The rejects (and anomalies, when a source has outlier rules) of every run, for BI
     // tools; outside the data transaction because the log transaction writes them.
     let mut meta = vec!["rejects"];
+    if graph.has_tests() {
+        meta.push("test_failures");
+    }
     if pipeline
         .sources
         .iter()
@@ -182,19 +205,27 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
     }
     let mut exports = Vec::new();
     for table in meta {
-        exports.push(export::stage(
-            &wh,
-            &pipeline.parquet_dir,
+        let relation = qualified(META_SCHEMA, table);
+        let spec = ExportSpec {
             table,
-            &qualified(META_SCHEMA, table),
-            run_id,
-            &[],
-            &[],
-        )?);
+            relation: &relation,
+            partition_by: &[],
+            order_by: &[],
+            description: None,
+        };
+        exports.push(export::stage(&wh, &pipeline.parquet_dir, &spec, run_id)?);
     }
+    let info = PublishInfo {
+        pipeline: &pipeline.config.name,
+        run_id,
+        as_of: summary.as_of,
+    };
     summary
         .files_written
-        .extend(export::publish(&pipeline.parquet_dir, &exports)?);
+        .extend(export::publish(&pipeline.parquet_dir, &exports, &info)?);
+    summary
+        .files_written
+        .push(pipeline.parquet_dir.join(export::MANIFEST));
     summary.elapsed_seconds = clock.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -203,10 +234,17 @@ fn now_after(opts: &RunOptions, clock: Instant) -> NaiveDateTime {
     opts.started_at + chrono::Duration::milliseconds(clock.elapsed().as_millis() as i64)
 }
 
+/// The model graph and the `--select`ed part of it (all when `None`).
+#[derive(Clone, Copy)]
+struct Models<'a> {
+    graph: &'a ModelGraph,
+    selected: Option<&'a BTreeSet<String>>,
+}
+
 fn execute(
     wh: &Warehouse,
     pipeline: &Pipeline,
-    graph: &ModelGraph,
+    nodes: Models<'_>,
     opts: &RunOptions,
     progress: &mut Progress,
     summary: &mut RunSummary,
@@ -294,20 +332,28 @@ fn execute(
     let tvars = TemplateVars {
         as_of,
         vars: vars.clone(),
+        fiscal_year_start_month: pipeline.config.fiscal_year_start_month,
     };
-    progress.stage(&format!("building {} models", graph.nodes.len()));
-    summary.models = models::build(wh, graph, &tvars)?;
-    for m in &graph.nodes {
+    let Models { graph, selected } = nodes;
+    let chosen = |name: &str| selected.is_none_or(|s| s.contains(name));
+    let n = graph.nodes.iter().filter(|m| chosen(&m.name)).count();
+    progress.stage(&format!("building {n} models"));
+    summary.models = models::build(wh, graph, &tvars, selected, &mut summary.tests)?;
+    for m in graph.nodes.iter().filter(|m| chosen(&m.name)) {
         progress.stage(&format!("exporting {}", m.name));
         let rel = qualified("main", &m.name);
+        let spec = ExportSpec {
+            table: &m.name,
+            relation: &rel,
+            partition_by: &m.partition_by,
+            order_by: &m.order_by,
+            description: m.description.as_deref(),
+        };
         staged.push(export::stage(
             wh,
             &pipeline.parquet_dir,
-            &m.name,
-            &rel,
+            &spec,
             summary.run_id,
-            &m.partition_by,
-            &m.order_by,
         )?);
     }
     let mut rendered = Vec::new();
@@ -319,9 +365,15 @@ fn execute(
     // Committed: the staged versions are now the truth and must not be discarded.
     let committed = std::mem::take(staged);
     progress.stage("publishing outputs");
-    summary
-        .files_written
-        .extend(export::publish(&pipeline.parquet_dir, &committed)?);
+    summary.files_written.extend(export::publish(
+        &pipeline.parquet_dir,
+        &committed,
+        &PublishInfo {
+            pipeline: &pipeline.config.name,
+            run_id: summary.run_id,
+            as_of: Some(as_of),
+        },
+    )?);
     for r in rendered {
         write_atomic(&r.path, &r.text)?;
         summary.files_written.push(r.path);
@@ -449,7 +501,11 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
              rows_superseded BIGINT, rows_loaded BIGINT, rows_anomalous BIGINT,
              extra_columns VARCHAR[], missing_columns VARCHAR[]);
          CREATE OR REPLACE TEMP TABLE _run_models (run_id BIGINT, model VARCHAR,
-             materialized VARCHAR, rows_built BIGINT);",
+             materialized VARCHAR, rows_built BIGINT);
+         CREATE OR REPLACE TEMP TABLE _run_tests (run_id BIGINT, model VARCHAR, test VARCHAR,
+             severity VARCHAR, status VARCHAR, failing_rows BIGINT);
+         CREATE OR REPLACE TEMP TABLE _test_failures (run_id BIGINT, model VARCHAR,
+             test VARCHAR, severity VARCHAR, failing_rows BIGINT, row_json VARCHAR);",
     )?;
     for s in &summary.sources {
         wh.conn
@@ -483,6 +539,36 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
                 duckdb::params![summary.run_id, m.name, kind, m.rows],
             )
             .ctx(|| "recording model counts".into())?;
+    }
+    for t in &summary.tests {
+        wh.conn
+            .execute(
+                "INSERT INTO _run_tests VALUES (?, ?, ?, ?, ?, ?)",
+                duckdb::params![
+                    summary.run_id,
+                    t.model,
+                    t.test,
+                    t.severity.as_str(),
+                    t.status(),
+                    t.failing
+                ],
+            )
+            .ctx(|| "recording data tests".into())?;
+        for row in &t.rows {
+            wh.conn
+                .execute(
+                    "INSERT INTO _test_failures VALUES (?, ?, ?, ?, ?, ?)",
+                    duckdb::params![
+                        summary.run_id,
+                        t.model,
+                        t.test,
+                        t.severity.as_str(),
+                        t.failing,
+                        row
+                    ],
+                )
+                .ctx(|| "recording data test failures".into())?;
+        }
     }
     Ok(())
 }
@@ -538,10 +624,34 @@ pub fn render_summary(s: &RunSummary) -> String {
     }
     let rows: i64 = s.models.iter().map(|m| m.rows).sum();
     out.push_str(&format!(
-        "  models built: {} ({} rows)\n",
+        "  models built: {} ({} rows){}\n",
         s.models.len(),
-        util::format_count(rows)
+        util::format_count(rows),
+        if s.selected.is_some() {
+            " (selected with --select; the others are unchanged)"
+        } else {
+            ""
+        }
     ));
+    if !s.tests.is_empty() {
+        let count = |st: &str| s.tests.iter().filter(|t| t.status() == st).count();
+        out.push_str(&format!(
+            "  data tests: {} passed, {} warned, {} failed\n",
+            count("pass"),
+            count("warn"),
+            count("fail")
+        ));
+        for t in s.tests.iter().filter(|t| t.failing > 0) {
+            out.push_str(&format!(
+                "    {:<5} {}: {} ({} failing row{})\n",
+                t.severity.as_str(),
+                t.model,
+                t.test,
+                util::format_count(t.failing),
+                if t.failing == 1 { "" } else { "s" }
+            ));
+        }
+    }
     out.push_str("  files written:\n");
     for f in &s.files_written {
         out.push_str(&format!("    {}\n", f.display()));

@@ -12,6 +12,9 @@ mod common;
 mod config_errors;
 /// Ingestion: readers, normalisation, reject lines, manifest, load modes, lock.
 mod ingest;
+/// The model graph: order, cycles, select, plan errors, data tests, template variables,
+/// the Parquet manifest and files read back with the `parquet` crate.
+mod models;
 /// The tiny hand-made company: exact figures, rejects, duplicates, outputs, run log.
 mod run;
 /// The sample generator and the committed sample: determinism, truth file, cross-check.

@@ -35,9 +35,17 @@ pub struct PipelineFile {
     /// The reports to render.
     #[serde(default)]
     pub reports: Vec<ReportConfig>,
+    /// First month of the fiscal year (1-12, default 1); models see `fiscal_year`,
+    /// `fiscal_year_start`, `fiscal_quarter`, ... of the as-of date.
+    #[serde(default = "default_fiscal_year_start_month")]
+    pub fiscal_year_start_month: u32,
     /// Extra template variables for models and reports (`{{ var.name }}`).
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+}
+
+fn default_fiscal_year_start_month() -> u32 {
+    1
 }
 
 /// A date, or the keyword `latest`.

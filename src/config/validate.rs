@@ -114,6 +114,16 @@ impl Checker<'_> {
                 format!("unsupported `version: {}`; only 1 exists", config.version),
             );
         }
+        if !(1..=12).contains(&config.fiscal_year_start_month) {
+            self.error(
+                "fiscal_year_start_month",
+                "E002",
+                format!(
+                    "`fiscal_year_start_month: {}`: expected a month number, 1 to 12",
+                    config.fiscal_year_start_month
+                ),
+            );
+        }
         let models_dir = self.resolve(&config.models.path);
         if !models_dir.is_dir() {
             self.error(

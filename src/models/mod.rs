@@ -1,81 +1,215 @@
-//! SQL models: discovery of `*.sql` files under the models folder, their dependency
-//! graph (from `{{ ref("name") }}` calls), topological order, rendering with Tera and
-//! materialisation as tables or views inside the run's data transaction.
+//! The model graph: SQL models discovered under the models folder, plus nodes computed
+//! in Rust (forecasts), ordered by their dependencies and built inside the run's data
+//! transaction, each followed by its data tests.
 //!
-//! A model file may open with header comments that configure it:
-//! ```sql
-//! -- materialized: table        (or view; default table)
-//! -- description: Net revenue by month, region and category.
-//! ```
-//! The graph leaves room for nodes that are not SQL (forecasts): a [`Node`] is built by
-//! whatever its kind says, and only SQL nodes exist today.
+//! - [`settings`]: a model's header comments and its `<model>.yml`: materialisation,
+//!   description, export partitioning and order, data tests;
+//! - [`render`]: Tera rendering, `{{ ref("x") }}` and the template variables of [`vars`];
+//! - [`select`]: `--select NAME`, `NAME+`, `+NAME`;
+//! - [`build`]: materialising nodes and running their [`datatest`]s;
+//! - [`plan`]: rendering and binding every model without writing (`plan`, `--dry-run`),
+//!   with DuckDB errors placed in the template by [`locate`].
+//!
+//! A node is built by whatever its [`NodeKind`] says: a SQL model is rendered and
+//! materialised as a table or view; a [`ComputedNode`] writes its table from Rust. SQL
+//! models `ref()` either kind the same way.
+
+pub mod build;
+pub mod datatest;
+pub mod locate;
+pub mod plan;
+pub mod render;
+pub mod select;
+pub mod settings;
+pub mod vars;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use chrono::NaiveDate;
-use duckdb::OptionalExt;
+use serde::{Deserialize, Serialize};
 
-use crate::error::{ConfigError, Diagnostic, Error, Result};
-use crate::sql::{is_valid_ident, qualified};
+pub use build::{build, ModelStats};
+pub use datatest::{DataTest, Severity, TestKind, TestOutcome};
+pub use vars::TemplateVars;
+
+use crate::error::{ConfigError, Diagnostic, Result};
+use crate::sql::is_valid_ident;
 use crate::warehouse::Warehouse;
 
-/// How a model is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// How a node is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Materialized {
     /// A table rebuilt each run.
+    #[default]
     Table,
     /// A view.
     View,
 }
 
-/// One SQL model.
+impl Materialized {
+    /// `table` or `view`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Materialized::Table => "table",
+            Materialized::View => "view",
+        }
+    }
+}
+
+impl std::str::FromStr for Materialized {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "table" => Ok(Materialized::Table),
+            "view" => Ok(Materialized::View),
+            other => Err(format!("`materialized: {other}`: expected table or view")),
+        }
+    }
+}
+
+/// A table computed in Rust (forecasts): it reads its dependencies from the warehouse
+/// and writes one table, inside the run's data transaction.
+pub trait ComputedNode: fmt::Debug + Send + Sync {
+    /// The columns of the table it writes (name, DuckDB type), so that `plan` can bind
+    /// the models downstream before any data exists.
+    fn columns(&self) -> Vec<(String, String)>;
+    /// Creates (or replaces) the table `relation`, already quoted, e.g.
+    /// `"main"."forecasts"`.
+    fn build(&self, wh: &Warehouse, relation: &str, vars: &TemplateVars) -> Result<()>;
+}
+
+/// A computed node declared to the graph, e.g. from the pipeline's forecast settings.
+#[derive(Debug, Clone)]
+pub struct ComputedSpec {
+    /// Table name.
+    pub name: String,
+    /// Relations it reads (sources and models).
+    pub deps: BTreeSet<String>,
+    /// What it computes.
+    pub description: Option<String>,
+    /// The file that declares it (for messages).
+    pub declared_in: PathBuf,
+    /// Hive partition columns of its export.
+    pub partition_by: Vec<String>,
+    /// Sort columns of its export.
+    pub order_by: Vec<String>,
+    /// Its data tests.
+    pub tests: Vec<DataTest>,
+    /// The code that builds it.
+    pub node: Arc<dyn ComputedNode>,
+}
+
+/// What builds a node.
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    /// A Tera-templated SQL `SELECT`, materialised as a table or view.
+    Sql {
+        /// The file's text.
+        template: String,
+    },
+    /// A table written by Rust code.
+    Computed(Arc<dyn ComputedNode>),
+}
+
+/// One node of the graph.
 #[derive(Debug, Clone)]
 pub struct Node {
-    /// Model name = file stem = warehouse relation name.
+    /// Node name = file stem = warehouse relation name.
     pub name: String,
-    /// The `.sql` file.
+    /// How it is built.
+    pub kind: NodeKind,
+    /// The `.sql` file (for a computed node, the file that declares it).
     pub path: PathBuf,
-    /// The file's text (a Tera template).
-    pub template: String,
-    /// Table or view.
+    /// Table or view (computed nodes are tables).
     pub materialized: Materialized,
-    /// The description from the header, if any.
+    /// The description, if any.
     pub description: Option<String>,
-    /// Relations this model refs: sources and other models, sorted.
+    /// Relations it refs: sources and other nodes, sorted.
     pub deps: BTreeSet<String>,
     /// Columns the Parquet export is hive-partitioned by (`year=2026/month=9/`).
     pub partition_by: Vec<String>,
     /// Columns the Parquet export is sorted by; empty sorts by every column. Naming a
     /// unique key keeps the files deterministic and sorts much less.
     pub order_by: Vec<String>,
+    /// Data tests run after it is built.
+    pub tests: Vec<DataTest>,
 }
 
-/// Every model, in an order where each comes after its dependencies.
+impl Node {
+    /// `sql` or `rust`.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            NodeKind::Sql { .. } => "sql",
+            NodeKind::Computed(_) => "rust",
+        }
+    }
+}
+
+/// Every node, in an order where each comes after its dependencies.
 #[derive(Debug, Clone, Default)]
 pub struct ModelGraph {
-    /// Models in build order.
+    /// Nodes in build order.
     pub nodes: Vec<Node>,
 }
 
-/// Values visible to model templates.
-#[derive(Debug, Clone)]
-pub struct TemplateVars {
-    /// The run's as-of date.
-    pub as_of: NaiveDate,
-    /// User variables (`vars:` in the pipeline).
-    pub vars: BTreeMap<String, String>,
+impl ModelGraph {
+    /// The node called `name`.
+    pub fn get(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// True when any node has data tests.
+    pub fn has_tests(&self) -> bool {
+        self.nodes.iter().any(|n| !n.tests.is_empty())
+    }
 }
 
-/// Finds the models under `dir` and orders them. `sources` are the relations a model
-/// may ref besides other models. All problems are collected.
+/// `path` relative to the current folder when it is inside it (for messages).
+pub fn shown(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// Finds the SQL models under `dir` and orders them. `sources` are the relations a
+/// model may ref besides other models. All problems are collected.
 pub fn discover(dir: &Path, sources: &[String]) -> Result<ModelGraph, ConfigError> {
+    discover_with(dir, sources, Vec::new())
+}
+
+/// [`discover`], with computed nodes added to the graph.
+pub fn discover_with(
+    dir: &Path,
+    sources: &[String],
+    computed: Vec<ComputedSpec>,
+) -> Result<ModelGraph, ConfigError> {
     let mut diags = Vec::new();
     let mut files = Vec::new();
-    collect_sql(dir, &mut files);
+    let mut yamls = Vec::new();
+    collect_files(dir, &mut files, &mut yamls);
     files.sort();
+    yamls.sort();
+    for y in &yamls {
+        if !y.with_extension("sql").is_file() {
+            diags.push(Diagnostic {
+                file: y.clone(),
+                line: 0,
+                column: 0,
+                code: "E033",
+                message: format!(
+                    "model settings without a model: no `{}` beside it",
+                    y.with_extension("sql")
+                        .file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or_default()
+                ),
+            });
+        }
+    }
     let mut nodes: Vec<Node> = Vec::new();
     let mut refs_at: Vec<Vec<(String, usize, usize)>> = Vec::new();
     for path in files {
@@ -121,23 +255,48 @@ pub fn discover(dir: &Path, sources: &[String]) -> Result<ModelGraph, ConfigErro
             ));
             continue;
         }
-        let (header, header_errs) = parse_header(&template);
-        for (line, msg) in header_errs {
-            diags.push(diag(line, 1, msg));
-        }
-        let refs = find_refs(&template);
+        let s = settings::read(&path, &template, &mut diags);
+        let refs = render::find_refs(&template);
         let deps = refs.iter().map(|(n, _, _)| n.clone()).collect();
         nodes.push(Node {
             name,
+            kind: NodeKind::Sql { template },
             path: path.clone(),
-            template,
-            materialized: header.materialized,
-            description: header.description,
+            materialized: s.materialized,
+            description: s.description,
             deps,
-            partition_by: header.partition_by,
-            order_by: header.order_by,
+            partition_by: s.partition_by,
+            order_by: s.order_by,
+            tests: s.tests,
         });
         refs_at.push(refs);
+    }
+    for c in computed {
+        if nodes.iter().any(|n| n.name == c.name) || sources.contains(&c.name) {
+            diags.push(Diagnostic {
+                file: c.declared_in.clone(),
+                line: 0,
+                column: 0,
+                code: "E030",
+                message: format!(
+                    "computed node `{}` has the name of a model or source",
+                    c.name
+                ),
+            });
+            continue;
+        }
+        refs_at.push(c.deps.iter().map(|d| (d.clone(), 0, 0)).collect());
+        nodes.push(Node {
+            name: c.name,
+            kind: NodeKind::Computed(c.node),
+            path: c.declared_in,
+            materialized: Materialized::Table,
+            description: c.description,
+            deps: c.deps,
+            partition_by: c.partition_by,
+            order_by: c.order_by,
+            tests: c.tests,
+        });
     }
     let known: BTreeSet<&str> = nodes
         .iter()
@@ -156,6 +315,24 @@ pub fn discover(dir: &Path, sources: &[String]) -> Result<ModelGraph, ConfigErro
                     line: *line,
                     column: *col,
                     code: "E031",
+                    message,
+                });
+            }
+        }
+        for t in &node.tests {
+            if let Some(r) = t.needs().filter(|r| !known.contains(r)) {
+                let mut message = format!(
+                    "data test `{}` of model `{}` refers to unknown relation `{r}`",
+                    t.name, node.name
+                );
+                if let Some(s) = crate::util::suggest(r, known.iter().copied()) {
+                    message.push_str(&format!("; did you mean `{s}`?"));
+                }
+                diags.push(Diagnostic {
+                    file: t.file.clone(),
+                    line: t.line,
+                    column: t.column,
+                    code: "E034",
                     message,
                 });
             }
@@ -189,125 +366,26 @@ pub fn discover(dir: &Path, sources: &[String]) -> Result<ModelGraph, ConfigErro
             }
         }
     }
+    for d in &mut diags {
+        d.file = shown(&d.file);
+    }
     Err(ConfigError { diagnostics: diags })
 }
 
-fn collect_sql(dir: &Path, out: &mut Vec<PathBuf>) {
+fn collect_files(dir: &Path, sql: &mut Vec<PathBuf>, yml: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
-            collect_sql(&p, out);
+            collect_files(&p, sql, yml);
         } else if p.extension().is_some_and(|x| x == "sql") {
-            out.push(p);
+            sql.push(p);
+        } else if p.extension().is_some_and(|x| x == "yml") {
+            yml.push(p);
         }
     }
-}
-
-/// Settings from a model's header comments.
-struct Header {
-    materialized: Materialized,
-    description: Option<String>,
-    partition_by: Vec<String>,
-    order_by: Vec<String>,
-}
-
-/// A comma-separated list of column names; an invalid name is an error on line `line`.
-fn column_list(
-    key: &str,
-    value: &str,
-    line: usize,
-    errors: &mut Vec<(usize, String)>,
-) -> Vec<String> {
-    let cols: Vec<String> = value
-        .split(',')
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
-        .collect();
-    if let Some(bad) = cols.iter().find(|c| !is_valid_ident(c)) {
-        errors.push((line, format!("`{key}`: invalid column `{bad}`")));
-    }
-    cols
-}
-
-/// Reads the leading `-- key: value` comment lines.
-fn parse_header(text: &str) -> (Header, Vec<(usize, String)>) {
-    let mut h = Header {
-        materialized: Materialized::Table,
-        description: None,
-        partition_by: Vec::new(),
-        order_by: Vec::new(),
-    };
-    let mut errors = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let Some(comment) = line.trim().strip_prefix("--") else {
-            break;
-        };
-        let Some((key, value)) = comment.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        match key.trim() {
-            "materialized" => match value {
-                "table" => h.materialized = Materialized::Table,
-                "view" => h.materialized = Materialized::View,
-                other => errors.push((
-                    i + 1,
-                    format!("`materialized: {other}`: expected table or view"),
-                )),
-            },
-            "description" => h.description = Some(value.to_string()),
-            "partition_by" => {
-                h.partition_by = column_list("partition_by", value, i + 1, &mut errors)
-            }
-            "order_by" => h.order_by = column_list("order_by", value, i + 1, &mut errors),
-            _ => {}
-        }
-    }
-    (h, errors)
-}
-
-/// Every `ref("name")` / `ref('name')` with its 1-based line and column.
-fn find_refs(text: &str) -> Vec<(String, usize, usize)> {
-    let mut out = Vec::new();
-    for (li, line) in text.lines().enumerate() {
-        let mut rest = line;
-        let mut offset = 0;
-        while let Some(i) = rest.find("ref(") {
-            let before_ok =
-                i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
-            let after = rest[i + 4..].trim_start();
-            if before_ok {
-                if let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') {
-                    if let Some(end) = after[1..].find(q) {
-                        out.push((after[1..1 + end].to_string(), li + 1, offset + i + 1));
-                    }
-                }
-            }
-            offset += i + 4;
-            rest = &rest[i + 4..];
-        }
-    }
-    out
-}
-
-/// Tera functions take named arguments only: `ref("x")` becomes `ref(name="x")`.
-fn named_refs(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut rest = text;
-    while let Some(i) = rest.find("ref(") {
-        let before_ok = i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
-        out.push_str(&rest[..i + 4]);
-        rest = &rest[i + 4..];
-        let trimmed = rest.trim_start();
-        if before_ok && (trimmed.starts_with('"') || trimmed.starts_with('\'')) {
-            out.push_str("name=");
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Kahn's algorithm with names sorted for a deterministic order; `Err` is a cycle path.
@@ -364,121 +442,26 @@ fn find_cycle(deps: &BTreeMap<&str, BTreeSet<&str>>, done: &BTreeSet<&str>) -> V
     }
 }
 
-/// Renders a model's SQL: `ref("x")` becomes the quoted relation, `as_of` and `var.*`
-/// are available.
-pub fn render(node: &Node, vars: &TemplateVars) -> Result<String> {
-    let mut tera = tera::Tera::default();
-    tera.autoescape_on(Vec::new());
-    let name = node.path.to_string_lossy().to_string();
-    tera.add_raw_template(&name, &named_refs(&node.template))
-        .map_err(|e| Error::template(&name, &e))?;
-    let used = Arc::new(Mutex::new(BTreeSet::new()));
-    let used_in = Arc::clone(&used);
-    let allowed = node.deps.clone();
-    tera.register_function("ref", move |args: &HashMap<String, tera::Value>| {
-        let target = args
-            .get("name")
-            .or_else(|| args.values().next())
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| {
-                tera::Error::msg("ref() needs a relation name, e.g. ref(name=\"orders\")")
-            })?;
-        if !allowed.contains(target) {
-            return Err(tera::Error::msg(format!(
-                "ref(`{target}`) must be written literally"
-            )));
-        }
-        if let Ok(mut u) = used_in.lock() {
-            u.insert(target.to_string());
-        }
-        Ok(tera::Value::String(qualified("main", target)))
-    });
-    let mut ctx = tera::Context::new();
-    ctx.insert("as_of", &vars.as_of.format("%Y-%m-%d").to_string());
-    ctx.insert("var", &vars.vars);
-    tera.render(&name, &ctx)
-        .map_err(|e| Error::template(format!("rendering model `{}`", node.name), &e))
-}
-
-/// What building one model produced.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ModelStats {
-    /// Model name.
-    pub name: String,
-    /// Table or view.
-    pub materialized: Materialized,
-    /// Rows in the result.
-    pub rows: i64,
-}
-
-/// Builds every model in order inside the current transaction.
-pub fn build(wh: &Warehouse, graph: &ModelGraph, vars: &TemplateVars) -> Result<Vec<ModelStats>> {
-    let mut out = Vec::new();
-    for node in &graph.nodes {
-        let sql = render(node, vars)?;
-        let rel = qualified("main", &node.name);
-        let kind = match node.materialized {
-            Materialized::Table => "TABLE",
-            Materialized::View => "VIEW",
-        };
-        // Drop whatever kind of relation had the name before.
-        let existing: Option<String> = wh
-            .conn
-            .query_row(
-                "SELECT table_type FROM information_schema.tables
-                 WHERE table_schema = 'main' AND table_name = ?",
-                [&node.name],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| Error::db("reading the catalog", e))?;
-        match existing.as_deref() {
-            Some("VIEW") => wh.exec(&format!("DROP VIEW {rel}"))?,
-            Some(_) => wh.exec(&format!("DROP TABLE {rel}"))?,
-            None => {}
-        }
-        // The statement prefix stays on the template's first line so DuckDB's LINE
-        // numbers match the file.
-        wh.conn
-            .execute_batch(&format!("CREATE {kind} {rel} AS {sql}"))
-            .map_err(|e| {
-                Error::db(
-                    format!("building model `{}` ({})", node.name, node.path.display()),
-                    e,
-                )
-            })?;
-        let rows = wh.count(&rel)?;
-        out.push(ModelStats {
-            name: node.name.clone(),
-            materialized: node.materialized,
-            rows,
-        });
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     fn node(name: &str, deps: &[&str]) -> Node {
         Node {
             name: name.into(),
+            kind: NodeKind::Sql {
+                template: String::new(),
+            },
             path: PathBuf::from(format!("{name}.sql")),
-            template: String::new(),
             materialized: Materialized::Table,
             description: None,
             deps: deps.iter().map(|s| s.to_string()).collect(),
             partition_by: Vec::new(),
             order_by: Vec::new(),
+            tests: Vec::new(),
         }
-    }
-
-    #[test]
-    fn finds_refs_with_positions() {
-        let refs =
-            find_refs("select *\nfrom {{ ref(\"orders\") }} join {{ref('lines')}}\n-- href(x)");
-        assert_eq!(refs, vec![("orders".into(), 2, 9), ("lines".into(), 2, 33)]);
     }
 
     #[test]
@@ -491,25 +474,5 @@ mod tests {
         assert_eq!(topo_order(&nodes).unwrap(), vec!["a", "b", "c"]);
         let cyc = vec![node("a", &["b"]), node("b", &["a"]), node("z", &[])];
         assert_eq!(topo_order(&cyc).unwrap_err(), vec!["a", "b", "a"]);
-    }
-
-    #[test]
-    fn refs_become_named_arguments() {
-        assert_eq!(
-            named_refs("{{ ref(\"a\") }} {{ ref(name='b') }} pref('c')"),
-            "{{ ref(name=\"a\") }} {{ ref(name='b') }} pref('c')"
-        );
-    }
-
-    #[test]
-    fn header_sets_materialization() {
-        let (h, e) = parse_header(
-            "-- materialized: view\n-- description: x y\n-- partition_by: year, month\n-- order_by: id\nselect 1",
-        );
-        assert_eq!(h.materialized, Materialized::View);
-        assert_eq!(h.description.as_deref(), Some("x y"));
-        assert_eq!(h.partition_by, vec!["year", "month"]);
-        assert_eq!(h.order_by, vec!["id"]);
-        assert!(e.is_empty());
     }
 }

@@ -1,45 +1,165 @@
-//! Parquet outputs for BI tools, published atomically per table.
+//! Parquet outputs for BI tools, published atomically per table, with a manifest.
 //!
 //! Layout under the Parquet folder:
 //! ```text
+//! <parquet_dir>/_manifest.json     tables, row counts, columns, files, run id, as-of
 //! <parquet_dir>/<table>            -> symlink to .versions/<table>/run-<id>
 //! <parquet_dir>/.versions/<table>/run-<id>/data.parquet
+//! <parquet_dir>/.versions/<table>/run-<id>/year=2026/month=9/data_0.parquet  (partitioned)
 //! ```
 //! A run writes each table into a new version folder while its data transaction is
 //! open; after the commit, [`publish`] points the stable path at the new folder by
 //! renaming a fresh symlink over the old one (rename is atomic), so a reader sees the
-//! whole old or the whole new table. The previous version is kept for readers that
-//! are still open; older ones are removed.
+//! whole old or the whole new table, then replaces `_manifest.json` the same way (a
+//! temporary file renamed over it). The previous version is kept for readers that are
+//! still open; older ones are removed.
+//!
+//! Files are sized for BI tools: an unpartitioned table is one file; a partitioned one
+//! is one file per partition (split past 256 MB), with the partition columns inside the
+//! files too, so tools that do not read hive paths still see them. Row groups hold up to
+//! 122,880 rows (DuckDB's default), never one per row.
 
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
 use super::Warehouse;
-use crate::error::{Error, Result};
+use crate::error::{DbContext, Error, Result};
 use crate::sql;
+
+/// The manifest's file name in the Parquet folder.
+pub const MANIFEST: &str = "_manifest.json";
+
+/// Rows per Parquet row group.
+const ROW_GROUP_SIZE: u64 = 122_880;
+
+/// Size past which a partition is split into several files.
+const FILE_SIZE: &str = "256MB";
+
+/// What to export.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportSpec<'a> {
+    /// Table name (also the name of the stable path).
+    pub table: &'a str,
+    /// The quoted relation to read, e.g. `"main"."fct_order_lines"`.
+    pub relation: &'a str,
+    /// Hive partition columns (`year`, `month`), or none.
+    pub partition_by: &'a [String],
+    /// Sort columns; every column when empty.
+    pub order_by: &'a [String],
+    /// What the table holds (the model's description).
+    pub description: Option<&'a str>,
+}
 
 /// A table written to its new version folder, not yet published.
 #[derive(Debug, Clone)]
 pub struct StagedExport {
     /// Table name (also the name of the stable path).
     pub table: String,
-    /// The version folder holding `data.parquet`.
+    /// The version folder holding the files.
     pub version_dir: PathBuf,
+    /// The table's manifest entry.
+    pub entry: ManifestTable,
+}
+
+/// `_manifest.json`: every published table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Format of this file; 1.
+    pub format_version: u32,
+    /// The pipeline that published.
+    pub pipeline: String,
+    /// The run that published last.
+    pub run_id: i64,
+    /// Its as-of date.
+    pub as_of: Option<NaiveDate>,
+    /// Tables by name.
+    pub tables: Vec<ManifestTable>,
+}
+
+/// One published table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ManifestTable {
+    /// Table name.
+    pub name: String,
+    /// Its folder, relative to the Parquet folder.
+    pub path: String,
+    /// The run that wrote this version.
+    pub run_id: i64,
+    /// That run's as-of date.
+    pub as_of: Option<NaiveDate>,
+    /// Rows in all its files.
+    pub rows: i64,
+    /// What it holds.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Columns with their DuckDB types, in order.
+    pub columns: Vec<ManifestColumn>,
+    /// Hive partitioning, if any.
+    pub partitioning: Option<Partitioning>,
+    /// Sort order of the rows within each file (empty: every column).
+    pub order_by: Vec<String>,
+    /// Its files.
+    pub files: Vec<ManifestFile>,
+}
+
+/// A column of a published table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ManifestColumn {
+    /// Name.
+    pub name: String,
+    /// DuckDB type, e.g. `DECIMAL(18,2)`.
+    #[serde(rename = "type")]
+    pub ty: String,
+}
+
+/// How a table is partitioned.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Partitioning {
+    /// `hive` (`year=2026/month=9/`).
+    pub style: String,
+    /// The partition columns, outermost first.
+    pub columns: Vec<String>,
+    /// Whether the partition columns are also stored inside the files.
+    pub columns_in_files: bool,
+}
+
+/// One Parquet file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ManifestFile {
+    /// Path relative to the table's folder.
+    pub path: String,
+    /// Rows.
+    pub rows: i64,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// The run that publishes.
+#[derive(Debug, Clone, Copy)]
+pub struct PublishInfo<'a> {
+    /// Pipeline name.
+    pub pipeline: &'a str,
+    /// Run id.
+    pub run_id: i64,
+    /// As-of date.
+    pub as_of: Option<NaiveDate>,
 }
 
 const VERSIONS: &str = ".versions";
 
-/// Writes `relation` (an already quoted table or view name) to a new version folder of
-/// `table`, sorted by `order_by` (every column when empty) so the files are
-/// deterministic: DuckDB's parallel writers do not keep row order otherwise.
+/// Writes `spec.relation` to a new version folder of `spec.table`, sorted by
+/// `order_by` (every column when empty) so the files are deterministic: DuckDB's
+/// parallel writers do not keep row order otherwise.
 pub fn stage(
     wh: &Warehouse,
     parquet_dir: &Path,
-    table: &str,
-    relation: &str,
+    spec: &ExportSpec<'_>,
     run_id: i64,
-    partition_by: &[String],
-    order_by: &[String],
 ) -> Result<StagedExport> {
+    let table = spec.table;
+    let relation = spec.relation;
     let version_dir = parquet_dir
         .join(VERSIONS)
         .join(table)
@@ -48,38 +168,122 @@ pub fn stage(
         std::fs::remove_dir_all(&version_dir).map_err(|e| Error::io(&version_dir, e))?;
     }
     std::fs::create_dir_all(&version_dir).map_err(|e| Error::io(&version_dir, e))?;
-    let order = if order_by.is_empty() {
+    let order = if spec.order_by.is_empty() {
         "ALL".to_string()
     } else {
-        order_by
+        spec.order_by
             .iter()
             .map(|c| sql::ident(c))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let copy = if partition_by.is_empty() {
+    let (copy, glob) = if spec.partition_by.is_empty() {
         let file = version_dir.join("data.parquet");
-        format!(
-            "COPY (SELECT * FROM {relation} ORDER BY {order}) TO {} (FORMAT parquet, COMPRESSION zstd)",
-            sql::literal(&file.to_string_lossy())
+        (
+            format!(
+                "COPY (SELECT * FROM {relation} ORDER BY {order}) TO {} (FORMAT parquet,
+                 COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
+                sql::literal(&file.to_string_lossy())
+            ),
+            file,
         )
     } else {
-        let cols: Vec<String> = partition_by.iter().map(|c| sql::ident(c)).collect();
-        format!(
-            "COPY (SELECT * FROM {relation} ORDER BY {order}) TO {} (FORMAT parquet, COMPRESSION zstd,
-             PARTITION_BY ({}), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}')",
-            sql::literal(&version_dir.to_string_lossy()),
-            cols.join(", ")
+        let cols: Vec<String> = spec.partition_by.iter().map(|c| sql::ident(c)).collect();
+        (
+            format!(
+                "COPY (SELECT * FROM {relation} ORDER BY {order}) TO {} (FORMAT parquet,
+                 COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE}, FILE_SIZE_BYTES '{FILE_SIZE}',
+                 PARTITION_BY ({}), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE,
+                 FILENAME_PATTERN 'data_{{i}}')",
+                sql::literal(&version_dir.to_string_lossy()),
+                cols.join(", ")
+            ),
+            version_dir.join("**").join("*.parquet"),
         )
     };
     wh.exec(&copy).map_err(|e| match e {
         Error::Db { source, .. } => Error::db(format!("exporting `{table}` to Parquet"), source),
         other => other,
     })?;
+    let what = || format!("describing the Parquet export of `{table}`");
+    let mut stmt = wh
+        .conn
+        .prepare(&format!("DESCRIBE SELECT * FROM {relation}"))
+        .ctx(what)?;
+    let columns: Vec<ManifestColumn> = stmt
+        .query_map([], |r| {
+            Ok(ManifestColumn {
+                name: r.get(0)?,
+                ty: r.get(1)?,
+            })
+        })
+        .ctx(what)?
+        .collect::<std::result::Result<_, _>>()
+        .ctx(what)?;
+    let files =
+        list_files(wh, &version_dir, &glob).map_err(|e| Error::Run(format!("{}: {e}", what())))?;
     Ok(StagedExport {
         table: table.to_string(),
         version_dir,
+        entry: ManifestTable {
+            name: table.to_string(),
+            path: table.to_string(),
+            run_id,
+            as_of: None,
+            rows: files.iter().map(|f| f.rows).sum(),
+            description: spec.description.map(str::to_string),
+            columns,
+            partitioning: (!spec.partition_by.is_empty()).then(|| Partitioning {
+                style: "hive".into(),
+                columns: spec.partition_by.to_vec(),
+                columns_in_files: true,
+            }),
+            order_by: spec.order_by.to_vec(),
+            files,
+        },
     })
+}
+
+/// The Parquet files under `version_dir` (matching `glob`) with their rows and sizes.
+fn list_files(wh: &Warehouse, version_dir: &Path, glob: &Path) -> Result<Vec<ManifestFile>> {
+    let mut out = Vec::new();
+    let any = std::fs::read_dir(version_dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if !any {
+        // A partitioned export of an empty table writes no file.
+        return Ok(out);
+    }
+    let what = || format!("reading the metadata of {}", glob.display());
+    let mut stmt = wh
+        .conn
+        .prepare(&format!(
+            "SELECT file_name, num_rows FROM parquet_file_metadata({}) ORDER BY file_name",
+            sql::literal(&glob.to_string_lossy())
+        ))
+        .ctx(what)?;
+    let rows: Vec<(String, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .ctx(what)?
+        .collect::<std::result::Result<_, _>>()
+        .ctx(what)?;
+    for (file, rows) in rows {
+        let path = PathBuf::from(&file);
+        let bytes = std::fs::metadata(&path)
+            .map_err(|e| Error::io(&path, e))?
+            .len();
+        let rel = path
+            .strip_prefix(version_dir)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or(file);
+        out.push(ManifestFile {
+            path: rel,
+            rows,
+            bytes,
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
 }
 
 /// Removes staged version folders of a run that did not commit.
@@ -89,9 +293,14 @@ pub fn discard(staged: &[StagedExport]) {
     }
 }
 
-/// Points each table's stable path at its staged version and prunes old versions.
+/// Points each table's stable path at its staged version, prunes old versions and
+/// replaces `_manifest.json` (entries of other tables are kept while their link exists).
 /// Returns the stable paths.
-pub fn publish(parquet_dir: &Path, staged: &[StagedExport]) -> Result<Vec<PathBuf>> {
+pub fn publish(
+    parquet_dir: &Path,
+    staged: &[StagedExport],
+    info: &PublishInfo<'_>,
+) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for s in staged {
         let link = parquet_dir.join(&s.table);
@@ -113,7 +322,48 @@ pub fn publish(parquet_dir: &Path, staged: &[StagedExport]) -> Result<Vec<PathBu
         prune(&parquet_dir.join(VERSIONS).join(&s.table), &s.version_dir);
         out.push(link);
     }
+    write_manifest(parquet_dir, staged, info)?;
     Ok(out)
+}
+
+/// Reads `_manifest.json`, if there is a readable one.
+pub fn read_manifest(parquet_dir: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(parquet_dir.join(MANIFEST)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn write_manifest(
+    parquet_dir: &Path,
+    staged: &[StagedExport],
+    info: &PublishInfo<'_>,
+) -> Result<()> {
+    let mut tables: Vec<ManifestTable> = read_manifest(parquet_dir)
+        .map(|m| m.tables)
+        .unwrap_or_default();
+    tables.retain(|t| {
+        !staged.iter().any(|s| s.table == t.name) && parquet_dir.join(&t.path).is_dir()
+    });
+    for s in staged {
+        let mut entry = s.entry.clone();
+        entry.run_id = info.run_id;
+        entry.as_of = info.as_of;
+        tables.push(entry);
+    }
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    let manifest = Manifest {
+        format_version: 1,
+        pipeline: info.pipeline.to_string(),
+        run_id: info.run_id,
+        as_of: info.as_of,
+        tables,
+    };
+    std::fs::create_dir_all(parquet_dir).map_err(|e| Error::io(parquet_dir, e))?;
+    let path = parquet_dir.join(MANIFEST);
+    let tmp = parquet_dir.join(format!(".{MANIFEST}.tmp"));
+    let text = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| Error::Run(format!("writing {}: {e}", path.display())))?;
+    std::fs::write(&tmp, text + "\n").map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
 }
 
 #[cfg(unix)]

@@ -1,6 +1,6 @@
 //! The DuckDB warehouse: opening the database file, the bookkeeping schema
-//! (`salespipe.run_log`, `run_sources`, `run_models`, `rejects`, `duplicates`,
-//! `anomalies`),
+//! (`salespipe.run_log`, `run_sources`, `run_models`, `run_tests`, `test_failures`,
+//! `rejects`, `duplicates`, `anomalies`),
 //! transactions, and the Parquet exports.
 
 pub mod export;
@@ -107,6 +107,12 @@ impl Warehouse {
              ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS missing_columns VARCHAR[];
              CREATE TABLE IF NOT EXISTS {m}.run_models (
                  run_id BIGINT, model VARCHAR, materialized VARCHAR, rows_built BIGINT);
+             CREATE TABLE IF NOT EXISTS {m}.run_tests (
+                 run_id BIGINT, model VARCHAR, test VARCHAR, severity VARCHAR, status VARCHAR,
+                 failing_rows BIGINT);
+             CREATE TABLE IF NOT EXISTS {m}.test_failures (
+                 run_id BIGINT, model VARCHAR, test VARCHAR, severity VARCHAR,
+                 failing_rows BIGINT, row_json VARCHAR);
              CREATE TABLE IF NOT EXISTS {m}.rejects (
                  run_id BIGINT, source VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR,
                  rule VARCHAR, value VARCHAR, message VARCHAR, raw_text VARCHAR);

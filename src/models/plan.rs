@@ -1,0 +1,396 @@
+//! `plan` (and `run --dry-run`): render every model and bind it against the warehouse
+//! schema without writing anything.
+//!
+//! Binding happens in a private in-memory database: the warehouse file is attached
+//! read-only, each source becomes an empty table with the warehouse's columns (or, when
+//! the warehouse has no such table yet, the columns declared in the pipeline), and each
+//! model becomes a view in build order, which makes DuckDB resolve every name and type
+//! of its SQL without computing a row. The data tests are prepared (bound) too. Errors
+//! are collected, placed in the model file (`sql/models/x.sql:LINE:COL`), and the nodes
+//! downstream of a failed one are skipped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::locate::{locate, short_message};
+use super::{render, shown, Materialized, ModelGraph, NodeKind, TemplateVars};
+use crate::config::{AsOf, ColumnType, Pipeline};
+use crate::error::{DbContext, Diagnostic, Error, Result};
+use crate::sql::{ident, literal, qualified};
+use crate::warehouse::Warehouse;
+
+/// Options of a plan, resolved at the edge like a run's.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// `--as-of`, over the pipeline's `as_of`.
+    pub as_of: Option<AsOf>,
+    /// The date used when neither gives one (or `latest` finds nothing).
+    pub today: NaiveDate,
+    /// Variables over the pipeline's `vars`.
+    pub vars: BTreeMap<String, String>,
+    /// `--select`: other nodes that exist in the warehouse keep their columns there.
+    pub selected: Option<BTreeSet<String>>,
+}
+
+/// How one node fared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanStatus {
+    /// Rendered and bound.
+    Ok,
+    /// Not selected: its columns are the warehouse's.
+    Existing,
+    /// Its SQL or a data test does not bind.
+    Failed,
+    /// Not bound because a node it reads failed.
+    Skipped,
+}
+
+/// One node of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedNode {
+    /// Node name.
+    pub name: String,
+    /// `sql` or `rust`.
+    pub kind: &'static str,
+    /// Table or view.
+    pub materialized: Materialized,
+    /// Outcome.
+    pub status: PlanStatus,
+    /// Columns and DuckDB types of the result.
+    pub columns: Vec<(String, String)>,
+    /// Data tests bound.
+    pub tests: usize,
+}
+
+/// What `plan` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanReport {
+    /// The as-of date the models were rendered with.
+    pub as_of: NaiveDate,
+    /// True when bound against the warehouse's tables; false when only the pipeline's
+    /// declared source columns were available.
+    pub against_warehouse: bool,
+    /// Nodes in build order.
+    pub nodes: Vec<PlannedNode>,
+    /// Things that bind but are probably not meant (e.g. a DECIMAL(38) column).
+    pub warnings: Vec<String>,
+    /// Errors, each placed in a file.
+    #[serde(skip)]
+    pub errors: Vec<Diagnostic>,
+}
+
+/// The DuckDB type of a declared source column.
+fn duck_type(t: ColumnType) -> String {
+    match t {
+        ColumnType::String => "VARCHAR".into(),
+        ColumnType::Integer => "BIGINT".into(),
+        ColumnType::Decimal(p, s) => format!("DECIMAL({p},{s})"),
+        ColumnType::Date => "DATE".into(),
+        ColumnType::Timestamp => "TIMESTAMP".into(),
+        ColumnType::Boolean => "BOOLEAN".into(),
+    }
+}
+
+/// Plans `graph` of `pipeline`.
+pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Result<PlanReport> {
+    let wh = Warehouse {
+        conn: duckdb::Connection::open_in_memory()
+            .map_err(|e| Error::db("opening an in-memory database", e))?,
+        path: Default::default(),
+    };
+    let mut warnings = Vec::new();
+    let against_warehouse = attach(&wh, &pipeline.database, &mut warnings);
+    let in_wh = |name: &str| -> Result<bool> {
+        if !against_warehouse {
+            return Ok(false);
+        }
+        let n: i64 = wh
+            .conn
+            .query_row(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'wh'
+                 AND schema_name = 'main' AND table_name = ?",
+                [name],
+                |r| r.get(0),
+            )
+            .ctx(|| "reading the warehouse catalog".into())?;
+        let v: i64 = wh
+            .conn
+            .query_row(
+                "SELECT count(*) FROM duckdb_views() WHERE database_name = 'wh'
+                 AND schema_name = 'main' AND view_name = ?",
+                [name],
+                |r| r.get(0),
+            )
+            .ctx(|| "reading the warehouse catalog".into())?;
+        Ok(n + v > 0)
+    };
+    let copy_schema = |name: &str| {
+        wh.exec(&format!(
+            "CREATE TABLE {} AS SELECT * FROM wh.main.{} LIMIT 0",
+            qualified("main", name),
+            ident(name)
+        ))
+    };
+    for s in &pipeline.sources {
+        let name = &s.config.name;
+        if in_wh(name)? {
+            copy_schema(name)?;
+        } else {
+            let cols: Vec<String> = s
+                .config
+                .columns
+                .iter()
+                .map(|c| format!("{} {}", ident(&c.name), duck_type(c.ty)))
+                .collect();
+            wh.exec(&format!(
+                "CREATE TABLE {} ({})",
+                qualified("main", name),
+                cols.join(", ")
+            ))?;
+        }
+    }
+    let as_of = resolve_as_of(&wh, pipeline, opts, against_warehouse, &mut warnings);
+    let mut vars = TemplateVars::new(as_of);
+    vars.vars = pipeline.config.vars.clone();
+    vars.vars.extend(opts.vars.clone());
+    vars.fiscal_year_start_month = pipeline.config.fiscal_year_start_month;
+
+    let mut errors = Vec::new();
+    let mut nodes = Vec::new();
+    let mut bad: BTreeSet<String> = BTreeSet::new();
+    for node in &graph.nodes {
+        let mut planned = PlannedNode {
+            name: node.name.clone(),
+            kind: node.kind_name(),
+            materialized: node.materialized,
+            status: PlanStatus::Ok,
+            columns: Vec::new(),
+            tests: 0,
+        };
+        let rel = qualified("main", &node.name);
+        if node.deps.iter().any(|d| bad.contains(d)) {
+            planned.status = PlanStatus::Skipped;
+            bad.insert(node.name.clone());
+            nodes.push(planned);
+            continue;
+        }
+        let file = shown(&node.path);
+        let selected = opts
+            .selected
+            .as_ref()
+            .is_none_or(|s| s.contains(&node.name));
+        if !selected && in_wh(&node.name)? {
+            copy_schema(&node.name)?;
+            planned.status = PlanStatus::Existing;
+        } else {
+            match &node.kind {
+                NodeKind::Sql { template } => {
+                    let sql =
+                        match render::render(&node.name, &node.path, template, &node.deps, &vars) {
+                            Ok(sql) => sql,
+                            Err(e) => {
+                                errors.push(diag(&file, 0, 0, "E040", e.to_string()));
+                                planned.status = PlanStatus::Failed;
+                                bad.insert(node.name.clone());
+                                nodes.push(planned);
+                                continue;
+                            }
+                        };
+                    let prefix = format!("CREATE VIEW {rel} AS ");
+                    let query = format!("{prefix}{sql}");
+                    if let Err(e) = wh.conn.execute_batch(&query) {
+                        let at = locate(&e.to_string(), &query, prefix.len(), template);
+                        errors.push(diag(
+                            &file,
+                            at.line,
+                            at.column,
+                            "E040",
+                            format!("model `{}`: {}", node.name, at.message),
+                        ));
+                        planned.status = PlanStatus::Failed;
+                        bad.insert(node.name.clone());
+                        nodes.push(planned);
+                        continue;
+                    }
+                }
+                NodeKind::Computed(c) => {
+                    let cols: Vec<String> = c
+                        .columns()
+                        .iter()
+                        .map(|(n, t)| format!("{} {t}", ident(n)))
+                        .collect();
+                    wh.exec(&format!("CREATE TABLE {rel} ({})", cols.join(", ")))?;
+                }
+            }
+        }
+        planned.columns = columns(&wh, &rel)?;
+        let names: BTreeSet<&str> = planned.columns.iter().map(|(n, _)| n.as_str()).collect();
+        for (key, cols) in [
+            ("partition_by", &node.partition_by),
+            ("order_by", &node.order_by),
+        ] {
+            for c in cols.iter().filter(|c| !names.contains(c.as_str())) {
+                let mut msg = format!("`{key}`: `{c}` is not a column of model `{}`", node.name);
+                if let Some(s) = crate::util::suggest(c, names.iter().copied()) {
+                    msg.push_str(&format!("; did you mean `{s}`?"));
+                }
+                errors.push(diag(&file, 0, 0, "E041", msg));
+                planned.status = PlanStatus::Failed;
+            }
+        }
+        for (c, t) in &planned.columns {
+            if t == "HUGEINT" && planned.status != PlanStatus::Existing {
+                warnings.push(format!(
+                    "{}: column `{c}` of model `{}` is HUGEINT (what sum() of a BIGINT gives), \
+                     which Parquet stores as DOUBLE; cast it, e.g. CAST(sum(x) AS BIGINT)",
+                    file.display(),
+                    node.name
+                ));
+            }
+            if t.starts_with("DECIMAL(38,") && planned.status != PlanStatus::Existing {
+                warnings.push(format!(
+                    "{}: column `{c}` of model `{}` is {t}, the width sum() gives by \
+                     default; cast it to an explicit precision, e.g. DECIMAL(18,{})",
+                    file.display(),
+                    node.name,
+                    t.trim_start_matches("DECIMAL(38,").trim_end_matches(')')
+                ));
+            }
+        }
+        if planned.status == PlanStatus::Ok {
+            for t in &node.tests {
+                if t.needs().is_some_and(|r| bad.contains(r)) {
+                    continue;
+                }
+                let bound = match t.failing_sql(&rel, &vars) {
+                    Err(e) => Err(e.to_string()),
+                    Ok(sql) => wh
+                        .conn
+                        .prepare(&format!("SELECT count(*) FROM ({sql}) AS t"))
+                        .map(|_| ())
+                        .map_err(|e| short_message(&e.to_string())),
+                };
+                match bound {
+                    Ok(()) => planned.tests += 1,
+                    Err(msg) => {
+                        errors.push(diag(
+                            &shown(&t.file),
+                            t.line,
+                            t.column,
+                            "E042",
+                            format!("data test `{}` of model `{}`: {msg}", t.name, node.name),
+                        ));
+                        planned.status = PlanStatus::Failed;
+                    }
+                }
+            }
+        }
+        if planned.status == PlanStatus::Failed {
+            bad.insert(node.name.clone());
+        }
+        nodes.push(planned);
+    }
+    Ok(PlanReport {
+        as_of,
+        against_warehouse,
+        nodes,
+        warnings,
+        errors,
+    })
+}
+
+fn diag(
+    file: &Path,
+    line: usize,
+    column: usize,
+    code: &'static str,
+    message: String,
+) -> Diagnostic {
+    Diagnostic {
+        file: file.to_path_buf(),
+        line,
+        column,
+        code,
+        message,
+    }
+}
+
+/// Attaches the warehouse read-only as `wh`; false (with a warning) when it cannot.
+fn attach(wh: &Warehouse, database: &Path, warnings: &mut Vec<String>) -> bool {
+    if !database.is_file() {
+        warnings.push(format!(
+            "no warehouse at {} yet: binding against the columns declared in the pipeline",
+            shown(database).display()
+        ));
+        return false;
+    }
+    let sql = format!(
+        "ATTACH {} AS wh (READ_ONLY)",
+        literal(&database.to_string_lossy())
+    );
+    match wh.exec(&sql) {
+        Ok(()) => true,
+        Err(e) => {
+            warnings.push(format!(
+                "cannot open the warehouse read-only ({e}): binding against the columns \
+                 declared in the pipeline"
+            ));
+            false
+        }
+    }
+}
+
+fn resolve_as_of(
+    wh: &Warehouse,
+    pipeline: &Pipeline,
+    opts: &PlanOptions,
+    attached: bool,
+    warnings: &mut Vec<String>,
+) -> NaiveDate {
+    let today = opts.today;
+    match opts.as_of.or(pipeline.config.as_of) {
+        Some(AsOf::Date(d)) => d,
+        None => today,
+        Some(AsOf::Latest) => {
+            let found = pipeline
+                .config
+                .latest_from
+                .as_deref()
+                .and_then(|t| t.split_once('.'))
+                .filter(|_| attached)
+                .and_then(|(src, col)| {
+                    wh.conn
+                        .query_row(
+                            &format!("SELECT max({}) FROM wh.main.{}", ident(col), ident(src)),
+                            [],
+                            |r| r.get::<_, Option<NaiveDate>>(0),
+                        )
+                        .ok()
+                        .flatten()
+                });
+            found.unwrap_or_else(|| {
+                warnings.push(format!(
+                    "`as_of: latest` has no loaded data to look at; rendering with {today}"
+                ));
+                today
+            })
+        }
+    }
+}
+
+/// Column names and DuckDB types of a relation, in order.
+fn columns(wh: &Warehouse, rel: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = wh
+        .conn
+        .prepare(&format!("DESCRIBE {rel}"))
+        .ctx(|| format!("describing {rel}"))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .ctx(|| format!("describing {rel}"))?;
+    rows.collect::<std::result::Result<_, _>>()
+        .ctx(|| format!("describing {rel}"))
+}
