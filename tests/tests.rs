@@ -12,6 +12,8 @@ mod common;
 mod config_errors;
 /// Ingestion: readers, normalisation, reject lines, manifest, load modes, lock.
 mod ingest;
+/// Ingestion rules: CSV comment lines.
+mod rules;
 /// The tiny hand-made company: exact figures, rejects, duplicates, outputs, run log.
 mod run;
 /// The sample generator and the committed sample: determinism, truth file, cross-check.

@@ -155,6 +155,10 @@ pub struct CsvOptions {
     /// Lines to skip before the header.
     #[serde(default)]
     pub skip_rows: u32,
+    /// Lines starting with this text (outside quoted fields) are comments: skipped, and
+    /// not counted as records; later records keep their physical line numbers.
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 impl Default for CsvOptions {
@@ -164,6 +168,7 @@ impl Default for CsvOptions {
             quote: '"',
             header: true,
             skip_rows: 0,
+            comment: None,
         }
     }
 }

@@ -253,6 +253,27 @@ impl Checker<'_> {
                 format!("`load: incremental` needs a `key` to merge `{}` by", s.name),
             );
         }
+        if let Some(csv) = &s.csv {
+            let delim = csv
+                .delimiter
+                .unwrap_or(if s.format == Format::Tsv { '\t' } else { ',' });
+            match csv.comment.as_deref() {
+                Some("") => self.error(
+                    &format!("{at}.csv.comment"),
+                    "E012",
+                    "`comment` needs the text that starts a comment line, e.g. \"#\"".to_string(),
+                ),
+                Some(c) if c.starts_with(csv.quote) || c.starts_with(delim) => self.error(
+                    &format!("{at}.csv.comment"),
+                    "E012",
+                    format!(
+                        "`comment: {c}` starts like a record (with the quote or the delimiter); \
+                         choose another prefix, e.g. \"#\""
+                    ),
+                ),
+                _ => {}
+            }
+        }
         if s.xlsx.is_some() && s.format != Format::Xlsx {
             self.error(
                 &format!("{at}.xlsx"),
