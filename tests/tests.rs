@@ -12,7 +12,7 @@ mod common;
 mod config_errors;
 /// Ingestion: readers, normalisation, reject lines, manifest, load modes, lock.
 mod ingest;
-/// Ingestion rules: CSV comment lines.
+/// Column and cross-column rules, warnings, PII masking, deletions, CSV comments.
 mod rules;
 /// The tiny hand-made company: exact figures, rejects, duplicates, outputs, run log.
 mod run;

@@ -6,6 +6,8 @@
 //! ```sql
 //! -- materialized: table        (or view; default table)
 //! -- description: Net revenue by month, region and category.
+//! -- order_by: month, region    (sort of the Parquet export)
+//! -- pii: contact               (masked in the Parquet export with privacy.mask_pii)
 //! ```
 //! The graph leaves room for nodes that are not SQL (forecasts): a [`Node`] is built by
 //! whatever its kind says, and only SQL nodes exist today.
@@ -51,6 +53,9 @@ pub struct Node {
     /// Columns the Parquet export is sorted by; empty sorts by every column. Naming a
     /// unique key keeps the files deterministic and sorts much less.
     pub order_by: Vec<String>,
+    /// Columns masked in the Parquet export when the pipeline masks PII, besides those
+    /// named like a PII column of what the model refs (`-- pii: contact, phone`).
+    pub pii: Vec<String>,
 }
 
 /// Every model, in an order where each comes after its dependencies.
@@ -136,6 +141,7 @@ pub fn discover(dir: &Path, sources: &[String]) -> Result<ModelGraph, ConfigErro
             deps,
             partition_by: header.partition_by,
             order_by: header.order_by,
+            pii: header.pii,
         });
         refs_at.push(refs);
     }
@@ -212,6 +218,7 @@ struct Header {
     description: Option<String>,
     partition_by: Vec<String>,
     order_by: Vec<String>,
+    pii: Vec<String>,
 }
 
 /// A comma-separated list of column names; an invalid name is an error on line `line`.
@@ -239,6 +246,7 @@ fn parse_header(text: &str) -> (Header, Vec<(usize, String)>) {
         description: None,
         partition_by: Vec::new(),
         order_by: Vec::new(),
+        pii: Vec::new(),
     };
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -263,6 +271,7 @@ fn parse_header(text: &str) -> (Header, Vec<(usize, String)>) {
                 h.partition_by = column_list("partition_by", value, i + 1, &mut errors)
             }
             "order_by" => h.order_by = column_list("order_by", value, i + 1, &mut errors),
+            "pii" => h.pii = column_list("pii", value, i + 1, &mut errors),
             _ => {}
         }
     }
@@ -471,6 +480,7 @@ mod tests {
             deps: deps.iter().map(|s| s.to_string()).collect(),
             partition_by: Vec::new(),
             order_by: Vec::new(),
+            pii: Vec::new(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The DuckDB warehouse: opening the database file, the bookkeeping schema
-//! (`salespipe.run_log`, `run_sources`, `run_models`, `rejects`, `duplicates`,
-//! `anomalies`),
+//! (`salespipe.run_log`, `run_sources`, `run_models`, `rejects`, `warnings`,
+//! `duplicates`, `anomalies`),
 //! transactions, and the Parquet exports.
 
 pub mod export;
@@ -102,12 +102,18 @@ impl Warehouse {
              CREATE TABLE IF NOT EXISTS {m}.run_sources (
                  run_id BIGINT, source VARCHAR, files BIGINT, rows_read BIGINT,
                  rows_rejected BIGINT, rows_exact_duplicate BIGINT, rows_superseded BIGINT,
-                 rows_loaded BIGINT, rows_anomalous BIGINT);
+                 rows_loaded BIGINT, rows_anomalous BIGINT, rows_warned BIGINT,
+                 rows_deleted BIGINT);
              -- Added after the first release: warehouses created before have no column.
              ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS rows_anomalous BIGINT;
+             ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS rows_warned BIGINT;
+             ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS rows_deleted BIGINT;
              CREATE TABLE IF NOT EXISTS {m}.run_models (
                  run_id BIGINT, model VARCHAR, materialized VARCHAR, rows_built BIGINT);
              CREATE TABLE IF NOT EXISTS {m}.rejects (
+                 run_id BIGINT, source VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR,
+                 rule VARCHAR, value VARCHAR, message VARCHAR, raw_text VARCHAR);
+             CREATE TABLE IF NOT EXISTS {m}.warnings (
                  run_id BIGINT, source VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR,
                  rule VARCHAR, value VARCHAR, message VARCHAR, raw_text VARCHAR);
              CREATE TABLE IF NOT EXISTS {m}.duplicates (
@@ -165,7 +171,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_warehouse_from_before_anomalies_gains_the_count_column() {
+    fn a_warehouse_from_before_anomalies_gains_the_count_columns() {
         let wh = Warehouse {
             conn: Connection::open_in_memory().unwrap(),
             path: PathBuf::new(),
@@ -183,14 +189,19 @@ mod tests {
         let (last, value): (String, Option<i64>) = wh
             .conn
             .query_row(
-                "SELECT column_name, (SELECT rows_anomalous FROM salespipe.run_sources)
-                 FROM duckdb_columns() WHERE table_name = 'run_sources'
-                 ORDER BY column_index DESC LIMIT 1",
+                "SELECT string_agg(column_name, ',' ORDER BY column_index),
+                        (SELECT rows_anomalous FROM salespipe.run_sources)
+                 FROM duckdb_columns() WHERE table_name = 'run_sources' AND column_index > 8",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
-        assert_eq!((last.as_str(), value), ("rows_anomalous", None));
+        // The same column order as a new warehouse: the run log copies by position.
+        assert_eq!(
+            (last.as_str(), value),
+            ("rows_anomalous,rows_warned,rows_deleted", None)
+        );
         assert_eq!(wh.count("salespipe.anomalies").unwrap(), 0);
+        assert_eq!(wh.count("salespipe.warnings").unwrap(), 0);
     }
 }

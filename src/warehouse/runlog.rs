@@ -63,9 +63,9 @@ impl Warehouse {
     }
 
     /// Closes a run: status, reason and summary in `run_log`, plus the per-source and
-    /// per-model counts, rejects, duplicates and anomalies staged in the temp tables
-    /// `_run_sources`, `_run_models`, `_rejects`, `_duplicates` and `_anomalies` (if
-    /// they exist).
+    /// per-model counts, rejects, warnings, duplicates and anomalies staged in the temp
+    /// tables `_run_sources`, `_run_models`, `_rejects`, `_warnings`, `_duplicates` and
+    /// `_anomalies` (if they exist).
     /// One transaction, separate from the data transaction.
     pub fn finish_run(
         &self,
@@ -99,6 +99,7 @@ impl Warehouse {
                 ("_run_sources", "run_sources"),
                 ("_run_models", "run_models"),
                 ("_rejects", "rejects"),
+                ("_warnings", "warnings"),
                 ("_duplicates", "duplicates"),
                 ("_anomalies", "anomalies"),
             ] {
