@@ -1,11 +1,15 @@
-//! Clean: type every raw value, check the declared rules, set aside rejected rows with
-//! the file, line, column, rule and raw text, then drop exact duplicates and keep the
-//! latest version of each key. All of it is SQL generated from the source spec and run
-//! by DuckDB over the whole raw table at once.
+//! Clean: type every raw value, check the declared rules (column rules, cross-column
+//! `rules`), set aside rejected rows with the file, line, column, rule and raw text, list
+//! the failures of `warn` rules of the rows that load, then drop exact duplicates and keep
+//! the latest version of each key. All of it is SQL generated from the source spec and
+//! run by DuckDB over the whole raw table at once; every rule is one more check in the
+//! same failure list, and a source using no optional feature gets the same statement as
+//! one that predates it.
 //!
 //! Temp tables per source `s`: `_checked_s` (typed values and a list of failures per
 //! row), `_clean_s` (the rows to load, in file order). Shared across sources:
-//! `_rejects` and `_duplicates`, appended per source, copied to the run log at the end.
+//! `_rejects`, `_warnings` and `_duplicates`, appended per source, copied to the run log
+//! at the end.
 
 pub mod anomaly;
 pub mod expr;
