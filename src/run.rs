@@ -67,12 +67,16 @@ pub struct SourceSummary {
     pub rows_read: i64,
     /// Records set aside in `rejects` (including values rejected as anomalies).
     pub rows_rejected: i64,
+    /// Rows loaded with failures of `warn` rules, listed in `warnings`.
+    pub rows_warned: i64,
     /// Rows with an abnormal value listed in `anomalies` (flagged or rejected).
     pub rows_anomalous: i64,
     /// Exact duplicates dropped.
     pub rows_exact_duplicate: i64,
     /// Older versions of a key dropped.
     pub rows_superseded: i64,
+    /// Deletion markers (`delete_when`): not loaded, their keys removed from the table.
+    pub rows_deleted: i64,
     /// Rows written to the warehouse table.
     pub rows_loaded: i64,
     /// No file changed since the last load: nothing was read, the table is untouched.
@@ -190,11 +194,15 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         now_after(opts, clock),
     )?;
     result?;
-    // The rejects (and anomalies, when a source has outlier rules) of every run, for BI
-    // tools; outside the data transaction because the log transaction writes them.
+    // The rejects (and warnings or anomalies, when a source has warn or outlier rules) of
+    // every run, for BI tools; outside the data transaction because the log transaction
+    // writes them.
     let mut meta = vec!["rejects"];
     if graph.has_tests() {
         meta.push("test_failures");
+    }
+    if pipeline.sources.iter().any(|s| s.config.has_warnings()) {
+        meta.push("warnings");
     }
     if pipeline
         .sources
@@ -286,8 +294,9 @@ fn execute(
             }
         };
         progress.read(i, ex.rows);
-        let st = clean::clean(wh, &subset, summary.run_id)?;
-        let an = clean::anomaly::detect(wh, &s.config, summary.run_id)?;
+        let mask = pipeline.config.privacy.mask_pii;
+        let st = clean::clean(wh, &subset, summary.run_id, mask)?;
+        let an = clean::anomaly::detect(wh, &s.config, summary.run_id, mask)?;
         extract::release(wh, &s.config.name)?;
         let rejected = st.rejected + an.rejected;
         progress.cleaned(i, rejected, st.exact_duplicates + st.superseded);
@@ -302,10 +311,14 @@ fn execute(
         sum.rows_read = ex.rows;
         sum.extra_columns = ex.extra_columns;
         sum.rows_rejected = rejected;
+        if s.config.has_warnings() {
+            sum.rows_warned = clean::warned_rows(wh, &s.config.name)?;
+        }
         sum.rows_anomalous = an.anomalous;
         sum.rows_exact_duplicate = st.exact_duplicates;
         sum.rows_superseded = st.superseded;
-        sum.rows_loaded = st.clean - an.rejected;
+        sum.rows_deleted = load::deletion_markers(wh, &s.config)?;
+        sum.rows_loaded = st.clean - an.rejected - sum.rows_deleted;
         summary.sources.push(sum);
         plans.push(Some(plan));
     }
@@ -339,14 +352,19 @@ fn execute(
     let n = graph.nodes.iter().filter(|m| chosen(&m.name)).count();
     progress.stage(&format!("building {n} models"));
     summary.models = models::build(wh, graph, &tvars, selected, &mut summary.tests)?;
+    let pii = pii_names(pipeline, graph);
     for m in graph.nodes.iter().filter(|m| chosen(&m.name)) {
         progress.stage(&format!("exporting {}", m.name));
-        let rel = qualified("main", &m.name);
+        let table = qualified("main", &m.name);
+        let (rel, order_by) = match pii.get(&m.name) {
+            Some(names) if !names.is_empty() => masked_relation(wh, &m.name, names, &m.order_by)?,
+            _ => (table, m.order_by.clone()),
+        };
         let spec = ExportSpec {
             table: &m.name,
             relation: &rel,
             partition_by: &m.partition_by,
-            order_by: &m.order_by,
+            order_by: &order_by,
             description: m.description.as_deref(),
         };
         staged.push(export::stage(
@@ -379,6 +397,75 @@ fn execute(
         summary.files_written.push(r.path);
     }
     Ok(())
+}
+
+/// With `privacy.mask_pii`, the PII column names of each model: those of the sources
+/// and models it refs (PII columns keep their names through `SELECT *` and joins) plus
+/// its `-- pii:` header. Empty without masking.
+fn pii_names(
+    pipeline: &Pipeline,
+    graph: &ModelGraph,
+) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut out: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    if !pipeline.config.privacy.mask_pii {
+        return out;
+    }
+    for s in &pipeline.sources {
+        let names = s.config.pii_columns().map(|c| c.name.clone()).collect();
+        out.insert(s.config.name.clone(), names);
+    }
+    // Nodes are in build order: a model's deps are already known.
+    for m in &graph.nodes {
+        let mut names: std::collections::BTreeSet<String> = m.pii.iter().cloned().collect();
+        for d in &m.deps {
+            if let Some(n) = out.get(d) {
+                names.extend(n.iter().cloned());
+            }
+        }
+        out.insert(m.name.clone(), names);
+    }
+    out
+}
+
+/// The model `name` with its columns named in `pii` masked as `***`, and the order of
+/// its export: sorting by a masked column would leave ties in any order, so a model
+/// ordered by one is sorted by every (masked) column instead.
+fn masked_relation(
+    wh: &Warehouse,
+    name: &str,
+    pii: &std::collections::BTreeSet<String>,
+    order_by: &[String],
+) -> Result<(String, Vec<String>)> {
+    let mut stmt = wh
+        .conn
+        .prepare(
+            "SELECT column_name FROM duckdb_columns()
+             WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
+        )
+        .ctx(|| format!("listing the columns of `{name}`"))?;
+    let columns: Vec<String> = stmt
+        .query_map([name], |r| r.get(0))
+        .ctx(|| format!("listing the columns of `{name}`"))?
+        .collect::<std::result::Result<_, _>>()
+        .ctx(|| format!("listing the columns of `{name}`"))?;
+    let hidden: Vec<&String> = columns.iter().filter(|c| pii.contains(*c)).collect();
+    let table = qualified("main", name);
+    if hidden.is_empty() {
+        return Ok((table, order_by.to_vec()));
+    }
+    let replace: Vec<String> = hidden
+        .iter()
+        .map(|c| format!("{} AS {}", clean::masked(&ident(c)), ident(c)))
+        .collect();
+    let order = if order_by.iter().any(|o| pii.contains(o)) {
+        Vec::new()
+    } else {
+        order_by.to_vec()
+    };
+    Ok((
+        format!("(SELECT * REPLACE ({}) FROM {table})", replace.join(", ")),
+        order,
+    ))
 }
 
 /// Stops the run when a source rejects more rows than its limits allow, naming the rate
@@ -499,7 +586,8 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
         "CREATE OR REPLACE TEMP TABLE _run_sources (run_id BIGINT, source VARCHAR, files BIGINT,
              rows_read BIGINT, rows_rejected BIGINT, rows_exact_duplicate BIGINT,
              rows_superseded BIGINT, rows_loaded BIGINT, rows_anomalous BIGINT,
-             extra_columns VARCHAR[], missing_columns VARCHAR[]);
+             extra_columns VARCHAR[], missing_columns VARCHAR[], rows_warned BIGINT,
+             rows_deleted BIGINT);
          CREATE OR REPLACE TEMP TABLE _run_models (run_id BIGINT, model VARCHAR,
              materialized VARCHAR, rows_built BIGINT);
          CREATE OR REPLACE TEMP TABLE _run_tests (run_id BIGINT, model VARCHAR, test VARCHAR,
@@ -511,7 +599,7 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
         wh.conn
             .execute(
                 "INSERT INTO _run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
-                     from_json(?, '[\"VARCHAR\"]'), from_json(?, '[\"VARCHAR\"]'))",
+                     from_json(?, '[\"VARCHAR\"]'), from_json(?, '[\"VARCHAR\"]'), ?, ?)",
                 duckdb::params![
                     summary.run_id,
                     s.name,
@@ -523,7 +611,9 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
                     s.rows_loaded,
                     s.rows_anomalous,
                     serde_json::to_string(&s.extra_columns).unwrap_or_default(),
-                    serde_json::to_string(&s.missing_columns).unwrap_or_default()
+                    serde_json::to_string(&s.missing_columns).unwrap_or_default(),
+                    s.rows_warned,
+                    s.rows_deleted
                 ],
             )
             .ctx(|| "recording source counts".into())?;
@@ -592,8 +682,17 @@ pub fn render_summary(s: &RunSummary) -> String {
         s.run_id, s.pipeline, s.status
     ));
     out.push_str(&format!(
-        "  {:<20} {:>6} {:>11} {:>10} {:>9} {:>10} {:>11} {:>11}\n",
-        "source", "files", "read", "rejected", "anomalies", "exact dup", "superseded", "loaded"
+        "  {:<20} {:>6} {:>11} {:>10} {:>8} {:>9} {:>10} {:>11} {:>8} {:>11}\n",
+        "source",
+        "files",
+        "read",
+        "rejected",
+        "warned",
+        "anomalies",
+        "exact dup",
+        "superseded",
+        "deleted",
+        "loaded"
     ));
     for x in &s.sources {
         if x.unchanged {
@@ -601,14 +700,16 @@ pub fn render_summary(s: &RunSummary) -> String {
             continue;
         }
         out.push_str(&format!(
-            "  {:<20} {:>6} {:>11} {:>10} {:>9} {:>10} {:>11} {:>11}\n",
+            "  {:<20} {:>6} {:>11} {:>10} {:>8} {:>9} {:>10} {:>11} {:>8} {:>11}\n",
             x.name,
             x.files,
             util::format_count(x.rows_read),
             util::format_count(x.rows_rejected),
+            util::format_count(x.rows_warned),
             util::format_count(x.rows_anomalous),
             util::format_count(x.rows_exact_duplicate),
             util::format_count(x.rows_superseded),
+            util::format_count(x.rows_deleted),
             util::format_count(x.rows_loaded)
         ));
     }

@@ -185,7 +185,7 @@ fn robust_z_and_iqr_flag_exactly_the_hand_computed_rows() {
 fn reject_action_sets_the_row_aside_at_its_line_and_does_not_load_it() {
     let dir = fixture("reject", "");
     let out = salespipe_ok(dir.path(), &["run", "pipeline.yaml"]);
-    // read, rejected, anomalies, exact dup, superseded, loaded
+    // read, rejected, warned, anomalies, exact dup, superseded, deleted, loaded
     let line = out
         .lines()
         .find(|l| l.trim_start().starts_with("lines "))
@@ -193,7 +193,7 @@ fn reject_action_sets_the_row_aside_at_its_line_and_does_not_load_it() {
     let cells: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(
         cells,
-        ["lines", "1", "14", "2", "2", "1", "0", "11"],
+        ["lines", "1", "14", "2", "0", "2", "1", "0", "0", "11"],
         "{out}"
     );
     let db = open_db(&dir.path().join("out/w.duckdb"));

@@ -158,6 +158,12 @@ fn truth_file_matches_rejects_and_duplicates_row_by_row() {
         fixed.is_disjoint(&rejected),
         "a row with a declared fix was rejected"
     );
+    // The pipeline's value lists, patterns and cross-column rules hold on every planted
+    // `fix` row and every clean row: nothing beyond the truth is rejected or warned.
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM salespipe.warnings"),
+        "0"
+    );
 }
 
 #[test]

@@ -15,6 +15,8 @@ mod ingest;
 /// The model graph: order, cycles, select, plan errors, data tests, template variables,
 /// the Parquet manifest and files read back with the `parquet` crate.
 mod models;
+/// Column and cross-column rules, warnings, PII masking, deletions, CSV comments.
+mod rules;
 /// The tiny hand-made company: exact figures, rejects, duplicates, outputs, run log.
 mod run;
 /// The sample generator and the committed sample: determinism, truth file, cross-check.

@@ -24,8 +24,8 @@
 
 use duckdb::params;
 
-use super::clean_table;
-use crate::config::{AnomalyAction, AnomalyConfig, AnomalyMethod, Format, SourceConfig};
+use super::{clean_table, masked, raw_text_sql};
+use crate::config::{AnomalyAction, AnomalyConfig, AnomalyMethod, SourceConfig};
 use crate::error::{DbContext, Result};
 use crate::extract::raw_table;
 use crate::sql::{ident, literal, qualified};
@@ -43,8 +43,15 @@ pub struct AnomalyStats {
 
 /// Judges the clean rows of `source` (in `_clean_<name>`) against its outlier rules:
 /// appends abnormal values to `_anomalies`, and for `reject` rules to `_rejects`,
-/// removing those rows from `_clean_<name>`. Does nothing when the source has no rule.
-pub fn detect(wh: &Warehouse, source: &SourceConfig, run_id: i64) -> Result<AnomalyStats> {
+/// removing those rows from `_clean_<name>` (their warnings, if any, move to `_rejects`
+/// too). With `mask_pii`, values of PII columns are masked. Does nothing when the source
+/// has no rule.
+pub fn detect(
+    wh: &Warehouse,
+    source: &SourceConfig,
+    run_id: i64,
+    mask_pii: bool,
+) -> Result<AnomalyStats> {
     if source.anomalies.is_empty() {
         return Ok(AnomalyStats::default());
     }
@@ -73,7 +80,7 @@ pub fn detect(wh: &Warehouse, source: &SourceConfig, run_id: i64) -> Result<Anom
         )
     };
     for rule in &source.anomalies {
-        wh.exec(&hits_sql(rule, &clean))?;
+        wh.exec(&hits_sql(rule, source, &clean, mask_pii))?;
         wh.conn
             .execute(
                 "INSERT INTO _anomalies
@@ -99,7 +106,13 @@ pub fn detect(wh: &Warehouse, source: &SourceConfig, run_id: i64) -> Result<Anom
                          LEFT JOIN {raw} r ON r._file = h._file AND r._line = h._line
                          ORDER BY h._file, h._line",
                         message = message_sql(rule),
-                        raw_text = raw_text_sql(source),
+                        raw_text = raw_text_sql(
+                            source,
+                            "r._raw_text",
+                            "r._parse_error",
+                            &|c| format!("r.{}", ident(&c.name)),
+                            mask_pii,
+                        ),
                         raw = raw_table(&source.name),
                     ),
                     params![run_id, source.name, rule.column],
@@ -111,6 +124,21 @@ pub fn detect(wh: &Warehouse, source: &SourceConfig, run_id: i64) -> Result<Anom
         }
     }
     wh.exec("DROP TABLE _anomaly_hits")?;
+    if rejecting && source.has_warnings() {
+        // A rejected row lists all its failures in rejects.
+        let sql = format!(
+            "INSERT INTO _rejects
+             SELECT w.* FROM _warnings w SEMI JOIN {rejects} a ON w.file = a._file AND w.line = a._line
+             WHERE w.source = $1 ORDER BY w.file, w.line;
+             DELETE FROM _warnings w USING {rejects} a
+             WHERE w.source = $1 AND w.file = a._file AND w.line = a._line"
+        );
+        for stmt in sql.split(';') {
+            wh.conn
+                .execute(stmt, [&source.name])
+                .ctx(|| format!("moving warnings of rejected rows of `{}`", source.name))?;
+        }
+    }
     let count = |sql: &str| -> Result<i64> {
         wh.conn
             .query_row(sql, [&source.name], |r| r.get(0))
@@ -139,8 +167,9 @@ fn double(x: f64) -> String {
 /// The statement filling `_anomaly_hits` with the abnormal rows of one rule: `_file`,
 /// `_line`, `value` (the typed value as text), `group_key`, `group_size`, `median`,
 /// `mad_or_iqr`, `lower`, `upper` (the accepted range) and `score`.
-fn hits_sql(rule: &AnomalyConfig, clean: &str) -> String {
+fn hits_sql(rule: &AnomalyConfig, source: &SourceConfig, clean: &str, mask_pii: bool) -> String {
     let col = ident(&rule.column);
+    let pii = |name: &str| mask_pii && source.columns.iter().any(|c| c.name == name && c.pii);
     let t = double(rule.threshold());
     let min = rule.min_group_size;
     let group_cols: String = rule
@@ -163,17 +192,22 @@ fn hits_sql(rule: &AnomalyConfig, clean: &str) -> String {
             .iter()
             .enumerate()
             .map(|(i, g)| {
-                format!(
-                    "{} || coalesce(_g{i}::VARCHAR, 'NULL')",
-                    literal(&format!("{g}="))
-                )
+                let v = format!("_g{i}::VARCHAR");
+                let v = if pii(g) { masked(&v) } else { v };
+                format!("{} || coalesce({v}, 'NULL')", literal(&format!("{g}=")))
             })
             .collect();
         format!("concat_ws(', ', {})", parts.join(", "))
     };
+    let value = format!("c.{col}::VARCHAR");
+    let value = if pii(&rule.column) {
+        masked(&value)
+    } else {
+        value
+    };
     let values = format!(
         "v AS (
-             SELECT c._file, c._line, c.{col}::VARCHAR AS _value, c.{col}::DOUBLE AS _x{group_cols}
+             SELECT c._file, c._line, {value} AS _value, c.{col}::DOUBLE AS _x{group_cols}
              FROM {clean} c WHERE c.{col} IS NOT NULL
          )"
     );
@@ -241,26 +275,6 @@ fn message_sql(rule: &AnomalyConfig) -> String {
             ))
         ),
     }
-}
-
-/// The record as delivered (over `_raw_<source> r`), as the clean stage writes it in
-/// `rejects.raw_text`: the reader's raw text, else the fields joined by the delimiter.
-fn raw_text_sql(source: &SourceConfig) -> String {
-    let delim = match source.csv.as_ref().and_then(|c| c.delimiter) {
-        Some(d) => d.to_string(),
-        None if source.format == Format::Tsv => "\t".into(),
-        None => ",".into(),
-    };
-    let fields: Vec<String> = source
-        .columns
-        .iter()
-        .map(|c| format!("coalesce(r.{}, '')", ident(&c.name)))
-        .collect();
-    format!(
-        "coalesce(r._raw_text, concat_ws({}, {}))",
-        literal(&delim),
-        fields.join(", ")
-    )
 }
 
 /// Hides the rejected rows from `_clean_<source>`: the clean relation (table or view)
@@ -362,7 +376,7 @@ columns:
         let wh = warehouse();
         setup(&wh, "TABLE", &rows());
         let s = source(&["{ column: qty, method: robust_z }"]);
-        let st = detect(&wh, &s, 7).unwrap();
+        let st = detect(&wh, &s, 7, false).unwrap();
         assert_eq!(
             st,
             AnomalyStats {
@@ -398,7 +412,7 @@ columns:
         let wh = warehouse();
         setup(&wh, "VIEW", &rows());
         let s = source(&["{ column: qty, method: robust_z, group_by: [sku], action: reject }"]);
-        let st = detect(&wh, &s, 7).unwrap();
+        let st = detect(&wh, &s, 7, false).unwrap();
         assert_eq!(st.rejected, 1);
         assert_eq!(wh.count("_clean_lines").unwrap(), 10);
         assert_eq!(
@@ -428,7 +442,7 @@ columns:
         let s = source(&["{ column: qty, method: iqr, threshold: 3, action: reject }"]);
         // Q1 3.25, Q3 7.75, IQR 4.5: fences -10.25 and 21.25; 40 is outside by
         // (40 - 7.75) / 4.5 = 7.17 IQR.
-        assert_eq!(detect(&wh, &s, 7).unwrap().rejected, 1);
+        assert_eq!(detect(&wh, &s, 7, false).unwrap().rejected, 1);
         assert_eq!(wh.count("_clean_lines").unwrap(), 10);
         let message: String = wh
             .conn
@@ -451,7 +465,7 @@ columns:
         setup(&wh, "TABLE", &rows);
         let s = source(&["{ column: qty, method: robust_z, group_by: [sku], min_group_size: 2 }"]);
         // B: median 500.5, |x - m| = 499.5 both, MAD 499.5, score 0.67: nothing abnormal.
-        assert_eq!(detect(&wh, &s, 7).unwrap().anomalous, 0);
+        assert_eq!(detect(&wh, &s, 7, false).unwrap().anomalous, 0);
     }
 
     #[test]
@@ -463,7 +477,7 @@ columns:
         rows.push((9, "A", Some(50)));
         setup(&wh, "TABLE", &rows);
         let s = source(&["{ column: qty, method: robust_z }"]);
-        assert_eq!(detect(&wh, &s, 7).unwrap().anomalous, 1);
+        assert_eq!(detect(&wh, &s, 7, false).unwrap().anomalous, 1);
         let score: f64 = wh
             .conn
             .query_row("SELECT score FROM _anomalies WHERE line = 9", [], |r| {
@@ -477,7 +491,7 @@ columns:
     fn no_rule_touches_nothing() {
         let wh = warehouse();
         let s = source(&[]);
-        assert_eq!(detect(&wh, &s, 1).unwrap(), AnomalyStats::default());
+        assert_eq!(detect(&wh, &s, 1, false).unwrap(), AnomalyStats::default());
         assert!(!wh.temp_exists("_anomalies").unwrap());
     }
 }

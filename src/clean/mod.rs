@@ -1,15 +1,22 @@
-//! Clean: type every raw value, check the declared rules, set aside rejected rows with
-//! the file, line, column, rule and raw text, then drop exact duplicates and keep the
-//! latest version of each key. All of it is SQL generated from the source spec and run
-//! by DuckDB over the whole raw table at once.
+//! Clean: type every raw value, check the declared rules (column rules, cross-column
+//! `rules`), set aside rejected rows with the file, line, column, rule and raw text, list
+//! the failures of `warn` rules of the rows that load, then drop exact duplicates and keep
+//! the latest version of each key. All of it is SQL generated from the source spec and
+//! run by DuckDB over the whole raw table at once; every rule is one more check in the
+//! same failure list, and a source using no optional feature gets the same statement as
+//! one that predates it.
 //!
 //! Temp tables per source `s`: `_checked_s` (typed values and a list of failures per
 //! row), `_clean_s` (the rows to load, in file order). Shared across sources:
-//! `_rejects` and `_duplicates`, appended per source, copied to the run log at the end.
+//! `_rejects`, `_warnings` and `_duplicates`, appended per source, copied to the run log
+//! at the end.
 
 pub mod anomaly;
+pub mod expr;
 
-use crate::config::{Case, ColumnConfig, ColumnType, ResolvedSource};
+use crate::config::{
+    Case, ColumnConfig, ColumnType, Format, ResolvedSource, RuleKind, Severity, SourceConfig,
+};
 use crate::error::{Error, Result};
 use crate::extract::raw_table;
 use crate::sql::{ident, literal, literal_list};
@@ -72,12 +79,13 @@ pub fn expose_keys(
     ))
 }
 
-/// Creates the shared `_rejects` and `_duplicates` temp tables for a run.
+/// Creates the shared `_rejects`, `_warnings` and `_duplicates` temp tables for a run.
 pub fn prepare(wh: &Warehouse) -> Result<()> {
     wh.exec(
         "CREATE OR REPLACE TEMP TABLE _rejects (run_id BIGINT, source VARCHAR, file VARCHAR,
              line BIGINT, column_name VARCHAR, rule VARCHAR, value VARCHAR, message VARCHAR,
              raw_text VARCHAR);
+         CREATE OR REPLACE TEMP TABLE _warnings AS SELECT * FROM _rejects LIMIT 0;
          CREATE OR REPLACE TEMP TABLE _duplicates (run_id BIGINT, source VARCHAR, file VARCHAR,
              line BIGINT, kind VARCHAR, kept_file VARCHAR, kept_line BIGINT);",
     )
@@ -121,12 +129,15 @@ fn normalized_text(c: &ColumnConfig, raw: &str) -> String {
     if c.parentheses_negative {
         v = format!("(CASE WHEN {v} LIKE '(%)' THEN '-' || trim(substr({v}, 2, length({v}) - 2)) ELSE {v} END)");
     }
+    if let Some(d) = &c.default {
+        v = format!("coalesce({v}, {})", literal(d));
+    }
     v
 }
 
 /// The SQL expression turning raw text `v` (already trimmed and blank-as-NULL) into the
 /// column's type; NULL when it does not convert.
-fn typed_expr(c: &ColumnConfig, v: &str) -> String {
+pub(crate) fn typed_expr(c: &ColumnConfig, v: &str) -> String {
     match c.ty {
         ColumnType::String => match c.case {
             Some(Case::Upper) => format!("upper({v})"),
@@ -180,38 +191,237 @@ fn type_message(c: &ColumnConfig) -> String {
     }
 }
 
-/// One failure check: a condition over the typed row and the struct it yields.
-fn failure(cond: &str, column: &str, rule: &str, value: &str, message: &str) -> (String, String) {
-    let check = format!(
-        "CASE WHEN {cond} THEN {{'column_name': {col}, 'rule': {rule}, 'value': {value}, \
-         'message': {msg}}} END",
-        col = literal(column),
-        rule = literal(rule),
-        msg = literal(message),
-    );
-    (cond.to_string(), check)
+/// The rules of one column judged on its normalised text `v` and typed value `t`, in the
+/// order they are reported: `(rule, failure condition, message)`. `references` needs a
+/// join and is added by [`clean`].
+pub(crate) fn column_rules(
+    c: &ColumnConfig,
+    key: bool,
+    v: &str,
+    t: &str,
+) -> Vec<(RuleKind, String, String)> {
+    let mut out = Vec::new();
+    if c.required || key {
+        out.push((
+            RuleKind::Required,
+            format!("{v} IS NULL"),
+            "a value is required".to_string(),
+        ));
+    }
+    if c.ty != ColumnType::String {
+        let cond = format!("{v} IS NOT NULL AND {t} IS NULL");
+        out.push((RuleKind::Type, cond, type_message(c)));
+    }
+    if let ColumnType::Decimal(_, scale) = c.ty {
+        // TRY_CAST('12.345' AS DECIMAL(18,2)) rounds to 12.35: more decimals than the
+        // declared scale is a reject, not a silent rounding.
+        // The exact comparison runs only on text that could carry more decimals: more
+        // than `scale` characters after the point, or an exponent.
+        let cond = format!(
+            "{t} IS NOT NULL AND ((strpos({v}, '.') > 0 AND length({v}) - strpos({v}, '.') > {scale}) \
+             OR contains(lower({v}), 'e')) AND TRY_CAST({v} AS DECIMAL(38,12)) <> {t}"
+        );
+        out.push((
+            RuleKind::Scale,
+            cond,
+            format!("has more than {scale} decimals"),
+        ));
+    }
+    if let Some(min) = c.min {
+        let msg = format!("must be at least {min}");
+        out.push((RuleKind::Min, format!("{t} < {min}"), msg));
+    }
+    if let Some(max) = c.max {
+        let msg = format!("must be at most {max}");
+        out.push((RuleKind::Max, format!("{t} > {max}"), msg));
+    }
+    if let Some(p) = &c.pattern {
+        // Strings are matched as loaded (after case); other types on their text.
+        let x = if c.ty == ColumnType::String { t } else { v };
+        out.push((
+            RuleKind::Pattern,
+            format!(
+                "{x} IS NOT NULL AND NOT regexp_full_match({x}, {})",
+                literal(p)
+            ),
+            format!("does not match the pattern {p}"),
+        ));
+    }
+    if let Some(values) = &c.allowed {
+        let typed: Vec<String> = values.iter().map(|a| typed_expr(c, &literal(a))).collect();
+        let mut shown: Vec<&str> = values.iter().take(10).map(String::as_str).collect();
+        if values.len() > 10 {
+            shown.push("...");
+        }
+        out.push((
+            RuleKind::Allowed,
+            format!("{t} IS NOT NULL AND {t} NOT IN ({})", typed.join(", ")),
+            format!("not one of the allowed values: {}", shown.join(", ")),
+        ));
+    }
+    out
 }
 
-/// Types, checks and dedupes one source into `_clean_<name>`; appends to `_rejects`
-/// and `_duplicates`.
+/// A SQL query over no table giving, for the literal `value` of column `c` used as its
+/// normalised text, the messages of the column's rules it fails (besides `required`),
+/// as `rule: message` in a list. Checks a `default` at config time with the very
+/// conditions of the clean stage.
+pub(crate) fn literal_failures_sql(c: &ColumnConfig, value: &str) -> String {
+    let checks: Vec<String> = column_rules(c, false, "_n", "_t")
+        .into_iter()
+        .filter(|(k, _, _)| *k != RuleKind::Required)
+        .map(|(k, cond, msg)| {
+            format!(
+                "CASE WHEN {cond} THEN {} END",
+                literal(&format!("{}: {msg}", k.as_str()))
+            )
+        })
+        .collect();
+    if checks.is_empty() {
+        return "SELECT []::VARCHAR[]".to_string();
+    }
+    format!(
+        "SELECT list_filter([{}], lambda x: x IS NOT NULL)
+         FROM (SELECT _n, {} AS _t FROM (SELECT {} AS _n))",
+        checks.join(", "),
+        typed_expr(c, "_n"),
+        literal(value)
+    )
+}
+
+/// `***` in place of a value (NULL stays NULL), for PII columns.
+pub(crate) fn masked(value: &str) -> String {
+    format!("CASE WHEN {value} IS NULL THEN NULL ELSE '***' END")
+}
+
+/// The field delimiter of a source's text (`,` for formats without one).
+fn delimiter(cfg: &SourceConfig) -> String {
+    match cfg.csv.as_ref().and_then(|c| c.delimiter) {
+        Some(d) => d.to_string(),
+        None if cfg.format == Format::Tsv => "\t".into(),
+        None => ",".into(),
+    }
+}
+
+/// The record as delivered, for `raw_text`: the reader's raw text (`given`), else the
+/// fields (`field(column)`) joined by the delimiter. With `mask`, a source with PII
+/// columns has its record rebuilt from the fields with those as `***` (a JSON object for
+/// JSON sources), and a record the reader could not split (`parse_error`) is `***`.
+pub(crate) fn raw_text_sql(
+    cfg: &SourceConfig,
+    given: &str,
+    parse_error: &str,
+    field: &dyn Fn(&ColumnConfig) -> String,
+    mask: bool,
+) -> String {
+    let delim = literal(&delimiter(cfg));
+    let joined = |f: &dyn Fn(&ColumnConfig) -> String| {
+        cfg.columns
+            .iter()
+            .map(|c| format!("coalesce({}, '')", f(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !mask || cfg.pii_columns().next().is_none() {
+        return format!("coalesce({given}, concat_ws({delim}, {}))", joined(field));
+    }
+    let safe = |c: &ColumnConfig| {
+        if c.pii {
+            masked(&field(c))
+        } else {
+            field(c)
+        }
+    };
+    let rebuilt = if matches!(cfg.format, Format::Json | Format::Ndjson) {
+        let pairs: Vec<String> = cfg
+            .columns
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}, {}",
+                    literal(c.from.as_deref().unwrap_or(&c.name)),
+                    safe(c)
+                )
+            })
+            .collect();
+        format!("CAST(json_object({}) AS VARCHAR)", pairs.join(", "))
+    } else {
+        format!("concat_ws({delim}, {})", joined(&safe))
+    };
+    format!(
+        "CASE WHEN {parse_error} IS NOT NULL THEN {} ELSE {rebuilt} END",
+        masked(given)
+    )
+}
+
+/// The failure checks of one source: each a condition over the typed row and the struct
+/// it yields. With severities (a source with `warn` rules) every struct also carries
+/// `severity`.
+struct Failures {
+    severity: bool,
+    checks: Vec<(String, String)>,
+}
+
+impl Failures {
+    fn push(
+        &mut self,
+        cond: &str,
+        column: Option<&str>,
+        rule: &str,
+        value: &str,
+        message: &str,
+        severity: Severity,
+    ) {
+        let col = column.map_or_else(|| "NULL::VARCHAR".to_string(), literal);
+        let sev = if self.severity {
+            format!(", 'severity': {}", literal(severity.as_str()))
+        } else {
+            String::new()
+        };
+        let check = format!(
+            "CASE WHEN {cond} THEN {{'column_name': {col}, 'rule': {rule}, 'value': {value}, \
+             'message': {msg}{sev}}} END",
+            rule = literal(rule),
+            msg = literal(message),
+        );
+        self.checks.push((cond.to_string(), check));
+    }
+}
+
+/// Types, checks and dedupes one source into `_clean_<name>`; appends to `_rejects`,
+/// `_warnings` and `_duplicates`. With `mask_pii`, values of PII columns are masked in
+/// the failures' `value` and `raw_text`.
 ///
 /// The generated statement has three layers so each expression is computed once per
-/// row: `n` (raw text normalised: trimmed, aliased, stripped), `t` (typed values),
-/// then the list of failed rules per row, joined with the referenced sources' keys.
-pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<CleanStats> {
+/// row: `n` (raw text normalised: trimmed, aliased, stripped, defaulted), `t` (typed
+/// values), then the list of failed rules per row, joined with the referenced sources'
+/// keys. A source with `warn` rules gives each failure a `severity` and each row
+/// `_rejected` (a reject-severity failure); otherwise every failure rejects.
+pub fn clean(
+    wh: &Warehouse,
+    source: &ResolvedSource,
+    run_id: i64,
+    mask_pii: bool,
+) -> Result<CleanStats> {
     let cfg = &source.config;
     let raw = raw_table(&cfg.name);
     let checked = ident(&format!("_checked_{}", cfg.name));
     let clean = clean_table(&cfg.name);
-    let delim = match cfg.csv.as_ref().and_then(|c| c.delimiter) {
-        Some(d) => d.to_string(),
-        None if cfg.format == crate::config::Format::Tsv => "\t".into(),
-        None => ",".into(),
+    let severities = cfg.has_warnings();
+    let mask = |c: &ColumnConfig, value: String| {
+        if mask_pii && c.pii {
+            masked(&value)
+        } else {
+            value
+        }
     };
 
     let mut norm_cols = Vec::new();
     let mut typed_cols = Vec::new();
-    let mut checks = Vec::new();
+    let mut fails = Failures {
+        severity: severities,
+        checks: Vec::new(),
+    };
     let mut joins = Vec::new();
     for (i, c) in cfg.columns.iter().enumerate() {
         let raw_col = ident(&format!("_raw_{}", c.name));
@@ -227,47 +437,14 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
             typed_expr(c, &format!("n.{norm_col}"))
         ));
         let (r, v, t) = (
-            format!("t.{raw_col}"),
+            mask(c, format!("t.{raw_col}")),
             format!("t.{norm_col}"),
             format!("t.{name}"),
         );
-        if c.required || cfg.key.contains(&c.name) {
-            checks.push(failure(
-                &format!("{v} IS NULL"),
-                &c.name,
-                "required",
-                &r,
-                "a value is required",
-            ));
-        }
-        if c.ty != ColumnType::String {
-            let cond = format!("{v} IS NOT NULL AND {t} IS NULL");
-            checks.push(failure(&cond, &c.name, "type", &r, &type_message(c)));
-        }
-        if let ColumnType::Decimal(_, scale) = c.ty {
-            // TRY_CAST('12.345' AS DECIMAL(18,2)) rounds to 12.35: more decimals than the
-            // declared scale is a reject, not a silent rounding.
-            // The exact comparison runs only on text that could carry more decimals: more
-            // than `scale` characters after the point, or an exponent.
-            let cond = format!(
-                "{t} IS NOT NULL AND ((strpos({v}, '.') > 0 AND length({v}) - strpos({v}, '.') > {scale}) \
-                 OR contains(lower({v}), 'e')) AND TRY_CAST({v} AS DECIMAL(38,12)) <> {t}"
-            );
-            checks.push(failure(
-                &cond,
-                &c.name,
-                "scale",
-                &r,
-                &format!("has more than {scale} decimals"),
-            ));
-        }
-        if let Some(min) = c.min {
-            let msg = format!("must be at least {min}");
-            checks.push(failure(&format!("{t} < {min}"), &c.name, "min", &r, &msg));
-        }
-        if let Some(max) = c.max {
-            let msg = format!("must be at most {max}");
-            checks.push(failure(&format!("{t} > {max}"), &c.name, "max", &r, &msg));
+        let key = cfg.key.contains(&c.name);
+        for (kind, cond, msg) in column_rules(c, key, &v, &t) {
+            let sev = c.severity(kind);
+            fails.push(&cond, Some(&c.name), kind.as_str(), &r, &msg, sev);
         }
         if let Some((src, col)) = c.references.as_deref().and_then(|x| x.split_once('.')) {
             let alias = format!("ref{i}");
@@ -277,28 +454,81 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
                 tbl = keys_view(src),
             ));
             let cond = format!("{t} IS NOT NULL AND {alias}.k IS NULL");
-            checks.push(failure(
+            fails.push(
                 &cond,
-                &c.name,
+                Some(&c.name),
                 "references",
                 &r,
                 &format!("not found in {src}.{col}"),
-            ));
+                c.severity(RuleKind::References),
+            );
         }
     }
-    if checks.is_empty() {
-        // Gives the list its struct type when a source declares no rule at all.
-        checks.push(failure("false", "", "", "NULL::VARCHAR", ""));
-    }
-    let raw_text = format!(
-        "coalesce(t._given_raw_text, concat_ws({}, {}))",
-        literal(&delim),
-        cfg.columns
+    for rule in &cfg.rules {
+        let check = expr::parse(&wh.conn, &rule.check, &cfg.columns, "t").map_err(|e| {
+            Error::Run(format!(
+                "rule `{}` of source `{}`: `check` {}",
+                rule.name, cfg.name, e.message
+            ))
+        })?;
+        // `name=value` of each column the rule reads.
+        let parts: Vec<String> = check
+            .columns
             .iter()
-            .map(|c| format!("coalesce(t.{}, '')", ident(&format!("_raw_{}", c.name))))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .filter_map(|n| cfg.columns.iter().find(|c| &c.name == n))
+            .map(|c| {
+                let typed = format!("CAST(t.{} AS VARCHAR)", ident(&c.name));
+                format!(
+                    "{} || coalesce({}, 'NULL')",
+                    literal(&format!("{}=", c.name)),
+                    mask(c, typed)
+                )
+            })
+            .collect();
+        let value = if parts.is_empty() {
+            "NULL::VARCHAR".to_string()
+        } else {
+            format!("concat_ws(', ', {})", parts.join(", "))
+        };
+        let message = rule
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("check failed: {}", rule.check.trim()));
+        fails.push(
+            &format!("{} IS FALSE", check.sql),
+            None,
+            &rule.name,
+            &value,
+            &message,
+            rule.severity,
+        );
+    }
+    if fails.checks.is_empty() {
+        // Gives the list its struct type when a source declares no rule at all.
+        fails.push("false", Some(""), "", "NULL::VARCHAR", "", Severity::Reject);
+    }
+    let checks = fails.checks;
+    let raw_text = raw_text_sql(
+        cfg,
+        "t._given_raw_text",
+        "t._parse_error",
+        &|c| format!("t.{}", ident(&format!("_raw_{}", c.name))),
+        mask_pii,
     );
+    // Rows set aside, and rows kept (possibly with warnings).
+    let (rejected, kept, kept_c) = if severities {
+        ("_rejected", "NOT _rejected", "NOT c._rejected")
+    } else {
+        ("len(_errors) > 0", "len(_errors) = 0", "len(c._errors) = 0")
+    };
+    let (flag, parse_severity) = if severities {
+        (
+            ", len(list_filter(_errors, lambda x: x.severity = 'reject')) > 0 AS _rejected",
+            ", 'severity': 'reject'",
+        )
+    } else {
+        ("", "")
+    };
     let names: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
     // `_checked_<name>` keeps only what the later steps need: position, typed values, the
     // failed rules and, for rejected rows only, the raw text. Raw and normalised text stay in the pipeline.
@@ -313,14 +543,14 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
              SELECT t.*,
                  CASE WHEN t._parse_error IS NOT NULL
                       THEN [{{'column_name': NULL::VARCHAR, 'rule': 'parse', 'value': NULL::VARCHAR,
-                              'message': t._parse_error}}]
+                              'message': t._parse_error{parse_severity}}}]
                       WHEN {any}
                       THEN list_filter([{checks}], lambda x: x IS NOT NULL)
                       ELSE [] END AS _errors
              FROM t {joins}
          )
          SELECT _file, _line, {names}, _errors,
-                CASE WHEN len(_errors) > 0 THEN {raw_text} END AS _raw_text
+                CASE WHEN len(_errors) > 0 THEN {raw_text} END AS _raw_text{flag}
          FROM e t",
         norm = norm_cols.join(", "),
         typed = typed_cols.join(", "),
@@ -343,7 +573,7 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
                 "INSERT INTO _rejects
                  SELECT ?, ?, _file, _line, e.column_name, e.rule, e.value, e.message, _raw_text
                  FROM (SELECT _file, _line, _raw_text, unnest(_errors) AS e FROM {checked}
-                       WHERE len(_errors) > 0)
+                       WHERE {rejected})
                  ORDER BY _file, _line"
             ),
             duckdb::params![run_id, cfg.name],
@@ -364,9 +594,9 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
     let candidates = if key.is_empty() {
         format!(
             "SELECT c._file, c._line, {c_all} FROM {checked} c
-             SEMI JOIN (SELECT hash({all}) AS _h FROM {checked} WHERE len(_errors) = 0
+             SEMI JOIN (SELECT hash({all}) AS _h FROM {checked} WHERE {kept}
                         GROUP BY ALL HAVING count(*) > 1) d ON hash({c_all}) = d._h
-             WHERE len(c._errors) = 0"
+             WHERE {kept_c}"
         )
     } else {
         // Grouping on one hash of the key is much cheaper than on the key itself; a
@@ -374,9 +604,9 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
         let c_key: Vec<String> = key.iter().map(|k| format!("c.{k}")).collect();
         format!(
             "SELECT c._file, c._line, {c_all} FROM {checked} c
-             SEMI JOIN (SELECT hash({key}) AS _kh FROM {checked} WHERE len(_errors) = 0
+             SEMI JOIN (SELECT hash({key}) AS _kh FROM {checked} WHERE {kept}
                         GROUP BY ALL HAVING count(*) > 1) d ON hash({c_key}) = d._kh
-             WHERE len(c._errors) = 0",
+             WHERE {kept_c}",
             key = key.join(", "),
             c_key = c_key.join(", "),
         )
@@ -436,13 +666,31 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
             duckdb::params![run_id, cfg.name],
         )
         .map_err(|e| Error::db(format!("recording duplicates of `{}`", cfg.name), e))?;
-    // The rows to load: a view, so the valid rows are read once, by the load. The dropped
-    // rows are deleted from `_checked` (a delete only marks them), which keeps the load a
-    // plain scan instead of a join over every row.
+    // The dropped rows are deleted from `_checked` (a delete only marks them), which
+    // keeps the load a plain scan instead of a join over every row.
     wh.exec(&format!(
-        "DELETE FROM {checked} c USING {ranked} r WHERE c._file = r._file AND c._line = r._line;
-         CREATE OR REPLACE TEMP VIEW {clean} AS
-         SELECT _file, _line, {all} FROM {checked} WHERE len(_errors) = 0"
+        "DELETE FROM {checked} c USING {ranked} r WHERE c._file = r._file AND c._line = r._line"
+    ))?;
+    if severities {
+        // The warnings of the rows kept: not rejected, not dropped as duplicates.
+        wh.conn
+            .execute(
+                &format!(
+                    "INSERT INTO _warnings
+                     SELECT ?, ?, _file, _line, e.column_name, e.rule, e.value, e.message,
+                            _raw_text
+                     FROM (SELECT c._file, c._line, c._raw_text, unnest(c._errors) AS e
+                           FROM {checked} c WHERE {kept_c} AND len(c._errors) > 0)
+                     ORDER BY _file, _line"
+                ),
+                duckdb::params![run_id, cfg.name],
+            )
+            .map_err(|e| Error::db(format!("collecting warnings of `{}`", cfg.name), e))?;
+    }
+    // The rows to load: a view, so the valid rows are read once, by the load.
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP VIEW {clean} AS
+         SELECT _file, _line, {all} FROM {checked} WHERE {kept}"
     ))?;
     let count = |sql: String| -> Result<i64> {
         wh.conn
@@ -453,7 +701,7 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
     let (total, rejected) = wh
         .conn
         .query_row(
-            &format!("SELECT count(*), count(*) FILTER (WHERE len(_errors) > 0) FROM {checked}"),
+            &format!("SELECT count(*), count(*) FILTER (WHERE {rejected}) FROM {checked}"),
             [],
             |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
         )
@@ -469,6 +717,17 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
         clean: total - rejected,
     };
     Ok(stats)
+}
+
+/// Rows of `source` with warnings in this run (`_warnings`), after the outlier rules.
+pub fn warned_rows(wh: &Warehouse, source: &str) -> Result<i64> {
+    wh.conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT DISTINCT file, line FROM _warnings WHERE source = ?)",
+            [source],
+            |r| r.get(0),
+        )
+        .map_err(|e| Error::db(format!("counting the warnings of `{source}`"), e))
 }
 
 /// Drops a source's clean-stage temp tables once its rows are loaded.

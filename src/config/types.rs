@@ -42,6 +42,21 @@ pub struct PipelineFile {
     /// Extra template variables for models and reports (`{{ var.name }}`).
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+    /// What happens to the values of columns marked `pii: true`.
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+}
+
+/// Handling of personal data (columns marked `pii: true`).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Replace the values of PII columns by `***` wherever salespipe copies values out of
+    /// the source tables: `rejects` and `warnings` (`value` and `raw_text`), `anomalies`
+    /// (`value`, `group_key`) and the Parquet exports of models (columns of a PII name).
+    /// The warehouse tables keep the values. Default false.
+    #[serde(default)]
+    pub mask_pii: bool,
 }
 
 fn default_fiscal_year_start_month() -> u32 {
@@ -163,6 +178,10 @@ pub struct CsvOptions {
     /// Lines to skip before the header.
     #[serde(default)]
     pub skip_rows: u32,
+    /// Lines starting with this text (outside quoted fields) are comments: skipped, and
+    /// not counted as records; later records keep their physical line numbers.
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 impl Default for CsvOptions {
@@ -172,6 +191,7 @@ impl Default for CsvOptions {
             quote: '"',
             header: true,
             skip_rows: 0,
+            comment: None,
         }
     }
 }
@@ -228,12 +248,119 @@ pub struct SourceConfig {
     /// `salespipe.anomalies` (and, with `action: reject`, set aside in `rejects`).
     #[serde(default)]
     pub anomalies: Vec<AnomalyConfig>,
+    /// Cross-column rules: SQL boolean expressions over the typed row.
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+    /// `load: incremental` only: a status column whose values mark a key as deleted.
+    #[serde(default)]
+    pub delete_when: Option<DeleteWhen>,
     /// What to do with a column of a file that no declared column reads: `warn`
     /// (default: it is not loaded, with a warning naming the file and the columns),
     /// `error` (the run stops and changes nothing) or `ignore` (not loaded, no warning).
     /// Either way `run_sources.extra_columns` lists them.
     #[serde(default)]
     pub extra_columns: ExtraColumns,
+}
+
+impl SourceConfig {
+    /// True when some rule of the source only warns, so failures carry a severity.
+    pub fn has_warnings(&self) -> bool {
+        self.columns.iter().any(|c| !c.warn.is_empty())
+            || self.rules.iter().any(|r| r.severity == Severity::Warn)
+    }
+
+    /// The columns whose values are masked, when the pipeline masks PII.
+    pub fn pii_columns(&self) -> impl Iterator<Item = &ColumnConfig> {
+        self.columns.iter().filter(|c| c.pii)
+    }
+}
+
+/// A cross-column rule of a source: a SQL boolean expression over the declared (typed)
+/// columns, e.g. `ship_date >= order_date`. A row fails when the expression is false; a
+/// NULL result passes, as in a SQL `CHECK` constraint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// The rule's name, recorded as `rule` in `rejects` and `warnings`.
+    pub name: String,
+    /// The SQL boolean expression; it may reference only the source's declared columns.
+    pub check: String,
+    /// `reject` (default: the row is set aside) or `warn` (loaded and listed in
+    /// `warnings`).
+    #[serde(default)]
+    pub severity: Severity,
+    /// The message recorded with each failure; default `check failed: <check>`.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// What a failed rule does to its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The row is set aside in `rejects` and not loaded.
+    #[default]
+    Reject,
+    /// The row is loaded and the failure listed in `warnings`.
+    Warn,
+}
+
+impl Severity {
+    /// The value of the failure's `severity` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Reject => "reject",
+            Severity::Warn => "warn",
+        }
+    }
+}
+
+/// The status column of an incremental source that marks deletions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteWhen {
+    /// A declared column, e.g. `status`.
+    pub column: String,
+    /// Values (as loaded: after normalisation and case) that mark the key as deleted.
+    pub values: Vec<String>,
+}
+
+/// The column rules whose failure may only warn (`warn: [min, pattern]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleKind {
+    /// `required: true` (not for key columns).
+    Required,
+    /// The value converts to the column's type (not for key columns).
+    Type,
+    /// No more decimals than the DECIMAL scale.
+    Scale,
+    /// `min`.
+    Min,
+    /// `max`.
+    Max,
+    /// `pattern`.
+    Pattern,
+    /// `allowed`.
+    Allowed,
+    /// `references`.
+    References,
+}
+
+impl RuleKind {
+    /// The rule's name in `rejects.rule` and in the YAML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Required => "required",
+            RuleKind::Type => "type",
+            RuleKind::Scale => "scale",
+            RuleKind::Min => "min",
+            RuleKind::Max => "max",
+            RuleKind::Pattern => "pattern",
+            RuleKind::Allowed => "allowed",
+            RuleKind::References => "references",
+        }
+    }
 }
 
 /// What a source does with columns its files have and its declaration does not.
@@ -406,6 +533,36 @@ pub struct ColumnConfig {
     /// Numbers: `(12.50)` means -12.50.
     #[serde(default)]
     pub parentheses_negative: bool,
+    /// A regular expression (RE2 syntax) the value must match in full, checked on the
+    /// normalised text (after trimming, aliases and, for strings, case).
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// The accepted values, written as loaded (after aliases and case).
+    #[serde(default)]
+    pub allowed: Option<Vec<String>>,
+    /// The value used when the field is blank, before typing; it must pass the column's
+    /// own rules.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Rules of this column whose failure loads the row and lists it in `warnings`
+    /// instead of rejecting it, e.g. `[min, pattern]`.
+    #[serde(default)]
+    pub warn: Vec<RuleKind>,
+    /// Personal data: with `privacy.mask_pii`, its values are masked as `***` outside the
+    /// source table.
+    #[serde(default)]
+    pub pii: bool,
+}
+
+impl ColumnConfig {
+    /// The severity of the column's rule `kind`.
+    pub fn severity(&self, kind: RuleKind) -> Severity {
+        if self.warn.contains(&kind) {
+            Severity::Warn
+        } else {
+            Severity::Reject
+        }
+    }
 }
 
 /// The type of a column after cleaning.

@@ -74,21 +74,31 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
     let positions = Positions::index(&text);
     Checker {
         file: path,
+        text: &text,
         positions,
         diagnostics: Vec::new(),
+        duck: None,
     }
     .check(config)
 }
 
 struct Checker<'a> {
     file: &'a Path,
+    text: &'a str,
     positions: Positions,
     diagnostics: Vec<Diagnostic>,
+    /// An in-memory DuckDB for the checks that need the engine (regular expressions,
+    /// typed values, rule expressions), opened on first use.
+    duck: Option<duckdb::Connection>,
 }
 
 impl Checker<'_> {
     fn error(&mut self, path: &str, code: &'static str, message: String) {
         let pos = self.positions.key(path);
+        self.error_at(pos, code, message);
+    }
+
+    fn error_at(&mut self, pos: yaml::Pos, code: &'static str, message: String) {
         self.diagnostics.push(Diagnostic {
             file: self.file.to_path_buf(),
             line: pos.line,
@@ -96,6 +106,37 @@ impl Checker<'_> {
             code,
             message,
         });
+    }
+
+    /// Position of byte `offset` of the scalar `value` at `path`, when the scalar is
+    /// written on one line as it is (plain or quoted without escapes); else the
+    /// position of the value.
+    fn value_offset(&self, path: &str, value: &str, offset: Option<usize>) -> yaml::Pos {
+        let pos = self.positions.value(path);
+        let Some(offset) = offset.filter(|&o| o <= value.len() && value.is_char_boundary(o)) else {
+            return pos;
+        };
+        let line = self
+            .text
+            .lines()
+            .nth(pos.line.saturating_sub(1))
+            .unwrap_or("");
+        let rest: String = line.chars().skip(pos.column.saturating_sub(1)).collect();
+        let quoted = rest.starts_with(['"', '\'']) && rest[1..].starts_with(value);
+        if !rest.starts_with(value) && !quoted {
+            return pos;
+        }
+        yaml::Pos {
+            line: pos.line,
+            column: pos.column + usize::from(quoted) + value[..offset].chars().count(),
+        }
+    }
+
+    fn duck(&mut self) -> Option<&duckdb::Connection> {
+        if self.duck.is_none() {
+            self.duck = duckdb::Connection::open_in_memory().ok();
+        }
+        self.duck.as_ref()
     }
 
     /// An absolute, lexically normalised path: relative paths resolve against the
@@ -197,6 +238,9 @@ impl Checker<'_> {
             let files = self.expand(&at, &s.path);
             self.check_format_options(&at, s);
             self.check_columns(&at, s);
+            self.check_column_rules(&at, s);
+            self.check_rules(&at, s);
+            self.check_delete_when(&at, s);
             self.check_anomalies(&at, s);
             for (j, r) in s.columns.iter().enumerate() {
                 if let Some(target) = &r.references {
@@ -262,6 +306,27 @@ impl Checker<'_> {
                 "E012",
                 format!("`load: incremental` needs a `key` to merge `{}` by", s.name),
             );
+        }
+        if let Some(csv) = &s.csv {
+            let delim = csv
+                .delimiter
+                .unwrap_or(if s.format == Format::Tsv { '\t' } else { ',' });
+            match csv.comment.as_deref() {
+                Some("") => self.error(
+                    &format!("{at}.csv.comment"),
+                    "E012",
+                    "`comment` needs the text that starts a comment line, e.g. \"#\"".to_string(),
+                ),
+                Some(c) if c.starts_with(csv.quote) || c.starts_with(delim) => self.error(
+                    &format!("{at}.csv.comment"),
+                    "E012",
+                    format!(
+                        "`comment: {c}` starts like a record (with the quote or the delimiter); \
+                         choose another prefix, e.g. \"#\""
+                    ),
+                ),
+                _ => {}
+            }
         }
         if s.xlsx.is_some() && s.format != Format::Xlsx {
             self.error(
@@ -352,6 +417,242 @@ impl Checker<'_> {
             if !cols.contains(&l.as_str()) {
                 let msg = unknown_column(l, &format!("{}.latest_by", s.name), &cols);
                 self.error(&format!("{at}.latest_by"), "E012", msg);
+            }
+        }
+    }
+
+    /// Column rules (E021): `pattern` compiles, `allowed` values and the `default` are
+    /// valid values of the column (the default passes the column's own rules), and each
+    /// `warn` entry names a rule the column has.
+    fn check_column_rules(&mut self, at: &str, s: &SourceConfig) {
+        for (j, c) in s.columns.iter().enumerate() {
+            let cat = format!("{at}.columns[{j}]");
+            let key = s.key.contains(&c.name);
+            if let Some(p) = &c.pattern {
+                let sql = format!("SELECT regexp_full_match('', {})", crate::sql::literal(p));
+                if let Some(Err(e)) = self.duck().map(|d| d.execute_batch(&sql)) {
+                    let why = e.to_string();
+                    let why = why.lines().next().unwrap_or_default();
+                    let why = why.strip_prefix("Invalid Input Error: ").unwrap_or(why);
+                    self.error(
+                        &format!("{cat}.pattern"),
+                        "E021",
+                        format!("invalid `pattern` of `{}`: {why}", c.name),
+                    );
+                }
+            }
+            if let Some(values) = &c.allowed {
+                if values.is_empty() {
+                    self.error(
+                        &format!("{cat}.allowed"),
+                        "E021",
+                        format!("`allowed` of `{}` lists no value", c.name),
+                    );
+                }
+                for (k, v) in values.iter().enumerate() {
+                    if let Some(msg) = self.loaded_value(c, v, "allowed value") {
+                        self.error(&format!("{cat}.allowed[{k}]"), "E021", msg);
+                    }
+                }
+            }
+            if let Some(d) = &c.default {
+                let path = format!("{cat}.default");
+                if key {
+                    self.error(
+                        &path,
+                        "E021",
+                        format!(
+                            "key column `{}` cannot have a `default`: every blank key would \
+                             become one row",
+                            c.name
+                        ),
+                    );
+                } else if c.required {
+                    self.error(
+                        &path,
+                        "E021",
+                        format!(
+                            "`{}` has both `required` and `default`, so `required` never fails; \
+                             drop one",
+                            c.name
+                        ),
+                    );
+                }
+                let sql = crate::clean::literal_failures_sql(c, d);
+                let failed = self
+                    .duck()
+                    .map(|conn| conn.query_row(&sql, [], |r| r.get::<_, duckdb::types::Value>(0)));
+                if let Some(Ok(duckdb::types::Value::List(list))) = failed {
+                    let reasons: Vec<String> = list
+                        .into_iter()
+                        .filter_map(|x| match x {
+                            duckdb::types::Value::Text(t) => Some(t),
+                            _ => None,
+                        })
+                        .collect();
+                    if !reasons.is_empty() {
+                        self.error(
+                            &path,
+                            "E021",
+                            format!(
+                                "`default: {d}` of `{}` fails the column's own rules: {}",
+                                c.name,
+                                reasons.join("; ")
+                            ),
+                        );
+                    }
+                }
+            }
+            for (k, kind) in c.warn.iter().enumerate() {
+                let has = match kind {
+                    RuleKind::Required => c.required || key,
+                    RuleKind::Type => c.ty != ColumnType::String,
+                    RuleKind::Scale => matches!(c.ty, ColumnType::Decimal(..)),
+                    RuleKind::Min => c.min.is_some(),
+                    RuleKind::Max => c.max.is_some(),
+                    RuleKind::Pattern => c.pattern.is_some(),
+                    RuleKind::Allowed => c.allowed.is_some(),
+                    RuleKind::References => c.references.is_some(),
+                };
+                let path = format!("{cat}.warn[{k}]");
+                let name = kind.as_str();
+                if !has {
+                    self.error(
+                        &path,
+                        "E021",
+                        format!("`warn: [{name}]`: column `{}` has no `{name}` rule", c.name),
+                    );
+                } else if key && matches!(kind, RuleKind::Required | RuleKind::Type) {
+                    self.error(
+                        &path,
+                        "E021",
+                        format!(
+                            "`warn: [{name}]`: `{}` is a key column, and a row without its key \
+                             cannot be loaded",
+                            c.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Why `value` cannot be a loaded value of `c` (an `allowed` or `delete_when` value):
+    /// it does not convert to the type, or a string column's `case` changes it.
+    fn loaded_value(&mut self, c: &ColumnConfig, value: &str, what: &str) -> Option<String> {
+        let typed = crate::clean::typed_expr(c, &crate::sql::literal(value));
+        let sql = format!("SELECT CAST({typed} AS VARCHAR)");
+        let loaded: Option<String> = self.duck()?.query_row(&sql, [], |r| r.get(0)).ok()?;
+        match loaded {
+            None => Some(format!(
+                "{what} `{value}` of `{}` is not a valid {}",
+                c.name, c.ty
+            )),
+            Some(l) if c.ty == ColumnType::String && l != value => Some(format!(
+                "{what} `{value}` of `{}` can never match: its `case` loads every value as `{l}`",
+                c.name
+            )),
+            Some(_) => None,
+        }
+    }
+
+    /// Cross-column rules (E022): valid unique names and a check that parses and binds
+    /// over the declared columns.
+    fn check_rules(&mut self, at: &str, s: &SourceConfig) {
+        const BUILT_IN: [&str; 10] = [
+            "required",
+            "type",
+            "scale",
+            "min",
+            "max",
+            "pattern",
+            "allowed",
+            "references",
+            "parse",
+            "anomaly",
+        ];
+        let mut seen = BTreeSet::new();
+        for (j, r) in s.rules.iter().enumerate() {
+            let rat = format!("{at}.rules[{j}]");
+            if !is_valid_ident(&r.name) {
+                self.error(
+                    &format!("{rat}.name"),
+                    "E022",
+                    format!(
+                        "invalid rule name `{}`: use letters, digits and `_`",
+                        r.name
+                    ),
+                );
+            } else if BUILT_IN.contains(&r.name.as_str()) {
+                self.error(
+                    &format!("{rat}.name"),
+                    "E022",
+                    format!(
+                        "rule name `{}` is a built-in rule of `rejects`; choose another",
+                        r.name
+                    ),
+                );
+            } else if !seen.insert(r.name.as_str()) {
+                self.error(
+                    &format!("{rat}.name"),
+                    "E022",
+                    format!("duplicate rule `{}` in source `{}`", r.name, s.name),
+                );
+            }
+            let Some(conn) = self.duck() else { continue };
+            if let Err(e) = crate::clean::expr::parse(conn, &r.check, &s.columns, "t") {
+                let path = format!("{rat}.check");
+                let pos = self.value_offset(&path, &r.check, e.offset);
+                self.error_at(
+                    pos,
+                    "E022",
+                    format!("rule `{}` of `{}`: {}", r.name, s.name, e.message),
+                );
+            }
+        }
+    }
+
+    /// `delete_when` (E023): an incremental source, a declared non-key column and values
+    /// it can hold.
+    fn check_delete_when(&mut self, at: &str, s: &SourceConfig) {
+        let Some(d) = &s.delete_when else { return };
+        let dat = format!("{at}.delete_when");
+        if s.load != LoadMode::Incremental {
+            self.error(
+                &dat,
+                "E023",
+                format!(
+                    "`delete_when` applies to `load: incremental` sources, not `load: {}`",
+                    format!("{:?}", s.load).to_lowercase()
+                ),
+            );
+        }
+        let cols: Vec<&str> = s.columns.iter().map(|c| c.name.as_str()).collect();
+        let Some(c) = s.columns.iter().find(|c| c.name == d.column) else {
+            let msg = unknown_column(&d.column, &format!("{}.delete_when", s.name), &cols);
+            self.error(&format!("{dat}.column"), "E023", msg);
+            return;
+        };
+        if s.key.contains(&c.name) {
+            self.error(
+                &format!("{dat}.column"),
+                "E023",
+                format!(
+                    "`delete_when.column` `{}` is part of the key; name the status column",
+                    c.name
+                ),
+            );
+        }
+        if d.values.is_empty() {
+            self.error(
+                &format!("{dat}.values"),
+                "E023",
+                "`delete_when.values` lists no value".to_string(),
+            );
+        }
+        for (k, v) in d.values.iter().enumerate() {
+            if let Some(msg) = self.loaded_value(c, v, "`delete_when` value") {
+                self.error(&format!("{dat}.values[{k}]"), "E023", msg);
             }
         }
     }

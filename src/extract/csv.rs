@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{check_columns, csv_shape};
-use crate::config::{ResolvedSource, SourceConfig};
+use crate::config::{CsvOptions, ResolvedSource, SourceConfig};
 use crate::error::{DbContext, Result};
 use crate::sql::{ident, literal};
 use crate::warehouse::Warehouse;
@@ -48,6 +48,26 @@ pub fn read(
     label: &str,
     table: &str,
 ) -> Result<Vec<String>> {
+    // Comment lines: read a copy where they are blank (see `blank_comments`).
+    let (uncommented, lifted);
+    let (source, path) = match source.config.csv.as_ref().filter(|c| c.comment.is_some()) {
+        Some(csv) => {
+            let (copy, leading) = blank_comments(path, csv)?;
+            let mut config = source.config.clone();
+            config.csv = Some(CsvOptions {
+                skip_rows: leading,
+                comment: None,
+                ..csv.clone()
+            });
+            lifted = ResolvedSource {
+                config,
+                files: source.files.clone(),
+            };
+            uncommented = copy;
+            (&lifted, uncommented.path())
+        }
+        None => (source, path),
+    };
     let cfg = &source.config;
     let header = csv_shape::header(path, cfg, label)?;
     let matched = check_columns(source, label, &header)?;
@@ -150,6 +170,54 @@ fn verify_lines(
         },
         records,
     )
+}
+
+/// A copy of the file in which every comment line (starting with `csv.comment`, outside
+/// a quoted field) after the header is blank: the reader skips blank lines and the line
+/// numbering treats them as such, so later records keep their physical lines. Returns
+/// the copy and the lines to skip before the header: `skip_rows` plus the comment lines
+/// right after them.
+fn blank_comments(path: &Path, csv: &CsvOptions) -> Result<(tempfile::NamedTempFile, u32)> {
+    use std::io::{BufRead, Write};
+    let io = |e| crate::error::Error::io(path, e);
+    let prefix = csv.comment.as_deref().unwrap_or_default().as_bytes();
+    let mut quote = [0u8; 4];
+    let quote = csv.quote.encode_utf8(&mut quote).as_bytes().to_vec();
+    let mut reader = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let copy = tempfile::NamedTempFile::new().map_err(io)?;
+    let mut out = std::io::BufWriter::new(copy.as_file());
+    let (mut n, mut leading, mut open) = (0u32, csv.skip_rows, false);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(io)? == 0 {
+            break;
+        }
+        n += 1;
+        let comment = !open && n > csv.skip_rows && line.starts_with(prefix);
+        if comment && n == leading + 1 {
+            // Before the header (or the first record): skipped by the reader.
+            leading += 1;
+            out.write_all(&line).map_err(io)?;
+            continue;
+        }
+        if comment {
+            // Keep only the line break.
+            let keep = if line.ends_with(b"\r\n") {
+                2
+            } else {
+                usize::from(line.ends_with(b"\n"))
+            };
+            out.write_all(&line[line.len() - keep..]).map_err(io)?;
+            continue;
+        }
+        // A doubled quote (the escape) counts twice and leaves the parity unchanged.
+        open ^= memchr::memmem::find_iter(&line, &quote).count() % 2 == 1;
+        out.write_all(&line).map_err(io)?;
+    }
+    out.flush().map_err(io)?;
+    drop(out);
+    Ok((copy, leading))
 }
 
 /// Number of physical lines (a last line without a newline counts).

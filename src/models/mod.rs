@@ -136,6 +136,9 @@ pub struct Node {
     pub order_by: Vec<String>,
     /// Data tests run after it is built.
     pub tests: Vec<DataTest>,
+    /// Columns masked in the Parquet export when the pipeline masks PII, besides those
+    /// named like a PII column of what the model refs (`-- pii: contact, phone`).
+    pub pii: Vec<String>,
 }
 
 impl Node {
@@ -268,6 +271,7 @@ pub fn discover_with(
             partition_by: s.partition_by,
             order_by: s.order_by,
             tests: s.tests,
+            pii: s.pii,
         });
         refs_at.push(refs);
     }
@@ -296,6 +300,7 @@ pub fn discover_with(
             partition_by: c.partition_by,
             order_by: c.order_by,
             tests: c.tests,
+            pii: Vec::new(),
         });
     }
     let known: BTreeSet<&str> = nodes
@@ -461,6 +466,7 @@ mod tests {
             partition_by: Vec::new(),
             order_by: Vec::new(),
             tests: Vec::new(),
+            pii: Vec::new(),
         }
     }
 

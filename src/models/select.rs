@@ -129,6 +129,7 @@ mod tests {
             partition_by: Vec::new(),
             order_by: Vec::new(),
             tests: Vec::new(),
+            pii: Vec::new(),
         };
         ModelGraph {
             nodes: vec![

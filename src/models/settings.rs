@@ -63,6 +63,9 @@ pub struct ModelFile {
     /// deterministic); default every column.
     #[serde(default)]
     pub order_by: Option<Vec<String>>,
+    /// Columns masked in the Parquet export when the pipeline masks PII.
+    #[serde(default)]
+    pub pii: Option<Vec<String>>,
     /// Data tests run after the model is built.
     #[serde(default)]
     pub tests: Vec<TestSpec>,
@@ -200,6 +203,8 @@ pub struct Settings {
     pub partition_by: Vec<String>,
     /// Sort columns of the export.
     pub order_by: Vec<String>,
+    /// Columns masked in the export when the pipeline masks PII.
+    pub pii: Vec<String>,
     /// Data tests, header first.
     pub tests: Vec<DataTest>,
 }
@@ -211,6 +216,7 @@ struct Partial {
     description: Option<(String, usize)>,
     partition_by: Option<(Vec<String>, usize)>,
     order_by: Option<(Vec<String>, usize)>,
+    pii: Option<(Vec<String>, usize)>,
     tests: Vec<DataTest>,
 }
 
@@ -282,6 +288,11 @@ pub fn read(sql: &Path, template: &str, diags: &mut Vec<Diagnostic>) -> Settings
         (Some((p, _)), None) | (None, Some((p, _))) => out.order_by = p,
         (None, None) => {}
     }
+    match (header.pii, from_yaml.pii) {
+        (Some(_), Some((_, l))) => conflict("pii", Some(l)),
+        (Some((p, _)), None) | (None, Some((p, _))) => out.pii = p,
+        (None, None) => {}
+    }
     out.tests = header.tests;
     out.tests.extend(from_yaml.tests);
     let mut names = BTreeSet::new();
@@ -299,11 +310,12 @@ pub fn read(sql: &Path, template: &str, diags: &mut Vec<Diagnostic>) -> Settings
     out
 }
 
-const HEADER_KEYS: [&str; 5] = [
+const HEADER_KEYS: [&str; 6] = [
     "materialized",
     "description",
     "partition_by",
     "order_by",
+    "pii",
     "test",
 ];
 
@@ -340,6 +352,11 @@ fn parse_header(file: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Partial
                 let cols = column_list(value);
                 check_columns(&mut sink, "order_by", &cols, ln, value_col);
                 h.order_by = Some((cols, ln));
+            }
+            "pii" => {
+                let cols = column_list(value);
+                check_columns(&mut sink, "pii", &cols, ln, value_col);
+                h.pii = Some((cols, ln));
             }
             "test" => match yaml::parse::<TestSpec>(value, file) {
                 Ok(spec) => {
@@ -451,6 +468,11 @@ fn read_yaml(path: &Path, diags: &mut Vec<Diagnostic>) -> Partial {
         let p = pos.value("order_by");
         check_columns(&mut sink, "order_by", &cols, p.line, p.column);
         out.order_by = Some((cols, p.line));
+    }
+    if let Some(cols) = file.pii {
+        let p = pos.value("pii");
+        check_columns(&mut sink, "pii", &cols, p.line, p.column);
+        out.pii = Some((cols, p.line));
     }
     for (i, spec) in file.tests.into_iter().enumerate() {
         let p = pos.key(&format!("tests[{i}]"));

@@ -4,12 +4,46 @@
 //! - `incremental`: rows are merged by key into the table, the latest version wins
 //!   (by `latest_by`, then the newer load);
 //! - `append`: rows are appended.
+//!
+//! An incremental source with `delete_when` treats a row whose status column holds one
+//! of the listed values as a deletion marker: it is not loaded, and when it is the latest
+//! version of its key the key leaves the table.
 
 use super::Warehouse;
-use crate::clean::clean_table;
+use crate::clean::{clean_table, typed_expr};
 use crate::config::{LoadMode, SourceConfig};
-use crate::error::Result;
-use crate::sql::{ident, qualified};
+use crate::error::{DbContext, Result};
+use crate::sql::{ident, literal, qualified};
+
+/// The condition true for a deletion marker (`delete_when`), over unqualified columns.
+pub fn deletion_marker(source: &SourceConfig) -> Option<String> {
+    let d = source.delete_when.as_ref()?;
+    let c = source.columns.iter().find(|c| c.name == d.column)?;
+    let values: Vec<String> = d
+        .values
+        .iter()
+        .map(|v| typed_expr(c, &literal(v)))
+        .collect();
+    Some(format!(
+        "coalesce({} IN ({}), false)",
+        ident(&c.name),
+        values.join(", ")
+    ))
+}
+
+/// The clean rows of this run that mark a deletion (0 without `delete_when`).
+pub fn deletion_markers(wh: &Warehouse, source: &SourceConfig) -> Result<i64> {
+    let Some(marker) = deletion_marker(source) else {
+        return Ok(0);
+    };
+    let sql = format!(
+        "SELECT count(*) FROM {} WHERE {marker}",
+        clean_table(&source.name)
+    );
+    wh.conn
+        .query_row(&sql, [], |r| r.get(0))
+        .ctx(|| format!("counting the deletions of `{}`", source.name))
+}
 
 /// Loads the clean rows of `source`; `replace` rebuilds the table from them whatever
 /// the mode (a snapshot, a first load or `--full-refresh`).
@@ -19,10 +53,14 @@ pub fn load(wh: &Warehouse, source: &SourceConfig, replace: bool) -> Result<()> 
     let table = qualified("main", &source.name);
     let clean = clean_table(&source.name);
     let fresh = replace || !wh.table_exists(&source.name)?;
+    let marker = deletion_marker(source);
     match source.load {
         _ if fresh || source.load == LoadMode::Snapshot => {
+            let keep = marker
+                .map(|m| format!(" WHERE NOT {m}"))
+                .unwrap_or_default();
             wh.exec(&format!(
-                "CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {clean}"
+                "CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {clean}{keep}"
             ))?;
         }
         LoadMode::Append => {
@@ -35,6 +73,8 @@ pub fn load(wh: &Warehouse, source: &SourceConfig, replace: bool) -> Result<()> 
                 .as_ref()
                 .map(|l| format!("{} DESC NULLS LAST, ", ident(l)))
                 .unwrap_or_default();
+            // The window sees every version; only then are deleted keys left out.
+            let keep = marker.map(|m| format!(" AND NOT {m}")).unwrap_or_default();
             wh.exec(&format!(
                 "CREATE OR REPLACE TABLE {table} AS
                  SELECT {cols} FROM (
@@ -43,7 +83,7 @@ pub fn load(wh: &Warehouse, source: &SourceConfig, replace: bool) -> Result<()> 
                      SELECT {cols}, 1 AS _batch, row_number() OVER (ORDER BY _file, _line) AS _ord
                      FROM {clean}
                  )
-                 QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {latest}_batch DESC) = 1
+                 QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {latest}_batch DESC) = 1{keep}
                  ORDER BY _batch, _ord",
                 key = key.join(", ")
             ))?;

@@ -1,6 +1,6 @@
 //! The DuckDB warehouse: opening the database file, the bookkeeping schema
 //! (`salespipe.run_log`, `run_sources`, `run_models`, `run_tests`, `test_failures`,
-//! `rejects`, `duplicates`, `anomalies`),
+//! `rejects`, `warnings`, `duplicates`, `anomalies`),
 //! transactions, and the Parquet exports.
 
 pub mod export;
@@ -100,11 +100,13 @@ impl Warehouse {
                  run_id BIGINT, source VARCHAR, files BIGINT, rows_read BIGINT,
                  rows_rejected BIGINT, rows_exact_duplicate BIGINT, rows_superseded BIGINT,
                  rows_loaded BIGINT, rows_anomalous BIGINT, extra_columns VARCHAR[],
-                 missing_columns VARCHAR[]);
-             -- Warehouses created before these columns existed.
+                 missing_columns VARCHAR[], rows_warned BIGINT, rows_deleted BIGINT);
+             -- Warehouses created before these columns existed (added in this order).
              ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS rows_anomalous BIGINT;
              ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS extra_columns VARCHAR[];
              ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS missing_columns VARCHAR[];
+             ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS rows_warned BIGINT;
+             ALTER TABLE {m}.run_sources ADD COLUMN IF NOT EXISTS rows_deleted BIGINT;
              CREATE TABLE IF NOT EXISTS {m}.run_models (
                  run_id BIGINT, model VARCHAR, materialized VARCHAR, rows_built BIGINT);
              CREATE TABLE IF NOT EXISTS {m}.run_tests (
@@ -114,6 +116,9 @@ impl Warehouse {
                  run_id BIGINT, model VARCHAR, test VARCHAR, severity VARCHAR,
                  failing_rows BIGINT, row_json VARCHAR);
              CREATE TABLE IF NOT EXISTS {m}.rejects (
+                 run_id BIGINT, source VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR,
+                 rule VARCHAR, value VARCHAR, message VARCHAR, raw_text VARCHAR);
+             CREATE TABLE IF NOT EXISTS {m}.warnings (
                  run_id BIGINT, source VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR,
                  rule VARCHAR, value VARCHAR, message VARCHAR, raw_text VARCHAR);
              CREATE TABLE IF NOT EXISTS {m}.duplicates (
@@ -204,7 +209,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_warehouse_from_before_anomalies_gains_the_count_column() {
+    fn a_warehouse_from_before_anomalies_gains_the_count_columns() {
         let wh = Warehouse {
             conn: Connection::open_in_memory().unwrap(),
             path: PathBuf::new(),
@@ -222,15 +227,23 @@ mod tests {
         let (last, value): (String, Option<i64>) = wh
             .conn
             .query_row(
-                "SELECT column_name, (SELECT rows_anomalous FROM salespipe.run_sources)
-                 FROM duckdb_columns() WHERE table_name = 'run_sources'
-                     AND column_name = 'rows_anomalous'",
+                "SELECT string_agg(column_name, ',' ORDER BY column_index),
+                        (SELECT rows_anomalous FROM salespipe.run_sources)
+                 FROM duckdb_columns() WHERE table_name = 'run_sources' AND column_index > 8",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
-        assert_eq!((last.as_str(), value), ("rows_anomalous", None));
+        // The same column order as a new warehouse: the run log copies by position.
+        assert_eq!(
+            (last.as_str(), value),
+            (
+                "rows_anomalous,extra_columns,missing_columns,rows_warned,rows_deleted",
+                None
+            )
+        );
         assert_eq!(wh.count("salespipe.anomalies").unwrap(), 0);
+        assert_eq!(wh.count("salespipe.warnings").unwrap(), 0);
     }
 
     #[test]

@@ -63,9 +63,10 @@ impl Warehouse {
     }
 
     /// Closes a run: status, reason and summary in `run_log`, plus the per-source and
-    /// per-model counts, data-test outcomes and failing rows, rejects, duplicates and
-    /// anomalies staged in the temp tables `_run_sources`, `_run_models`, `_run_tests`,
-    /// `_test_failures`, `_rejects`, `_duplicates` and `_anomalies` (if they exist).
+    /// per-model counts, data-test outcomes and failing rows, rejects, warnings,
+    /// duplicates and anomalies staged in the temp tables `_run_sources`, `_run_models`,
+    /// `_run_tests`, `_test_failures`, `_rejects`, `_warnings`, `_duplicates` and
+    /// `_anomalies` (if they exist).
     /// One transaction, separate from the data transaction.
     pub fn finish_run(
         &self,
@@ -101,6 +102,7 @@ impl Warehouse {
                 ("_run_tests", "run_tests"),
                 ("_test_failures", "test_failures"),
                 ("_rejects", "rejects"),
+                ("_warnings", "warnings"),
                 ("_duplicates", "duplicates"),
                 ("_anomalies", "anomalies"),
             ] {
