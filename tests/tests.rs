@@ -12,6 +12,8 @@ mod common;
 mod config_errors;
 /// Ingestion: readers, normalisation, reject lines, manifest, load modes, lock.
 mod ingest;
+/// KPI models on a small hand-made company: every formula and edge case worked out by hand.
+mod kpi;
 /// The tiny hand-made company: exact figures, rejects, duplicates, outputs, run log.
 mod run;
 /// The sample generator and the committed sample: determinism, truth file, cross-check.

@@ -9,10 +9,10 @@ WITH attributed AS (
     GROUP BY ALL
 ),
 first_orders AS (
-    SELECT customer_id, arg_min(campaign_id, order_date || order_id) AS campaign_id
+    SELECT customer_id, campaign_id
     FROM {{ ref("fct_orders") }}
     WHERE NOT is_cancelled
-    GROUP BY ALL
+    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY order_date, order_id) = 1
 ),
 acquired AS (
     SELECT campaign_id, count(*) AS new_customers FROM first_orders WHERE campaign_id IS NOT NULL GROUP BY ALL
