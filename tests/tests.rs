@@ -14,6 +14,8 @@ mod config_errors;
 mod ingest;
 /// KPI models on a small hand-made company: every formula and edge case worked out by hand.
 mod kpi;
+/// KPI models on the sample company: the independent cross-check and every planted story.
+mod kpi_sample;
 /// The tiny hand-made company: exact figures, rejects, duplicates, outputs, run log.
 mod run;
 /// The sample generator and the committed sample: determinism, truth file, cross-check.
