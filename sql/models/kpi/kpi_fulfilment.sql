@@ -5,11 +5,11 @@ WITH lines AS (
     SELECT
         l.order_id,
         l.units,
-        d.on_hand_start IS NOT NULL AS has_stock_data,
-        d.on_hand_start >= l.units AS filled
+        d.on_hand IS NOT NULL AS has_stock_data,
+        CASE WHEN d.valid_from = l.order_date THEN d.on_hand_start ELSE d.on_hand END >= l.units AS filled
     FROM {{ ref("fct_order_lines") }} AS l
-    LEFT JOIN {{ ref("fct_inventory_daily") }} AS d
-        ON d.date_day = l.order_date AND d.sku = l.sku AND d.warehouse = l.warehouse
+    LEFT JOIN {{ ref("fct_stock_levels") }} AS d
+        ON d.sku = l.sku AND d.warehouse = l.warehouse AND l.order_date BETWEEN d.valid_from AND d.valid_to
 ),
 orders AS (
     SELECT

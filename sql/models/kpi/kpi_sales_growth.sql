@@ -17,10 +17,29 @@ WITH daily AS (
     SELECT date_day, 'segment', coalesce(segment, 'Unknown'), net_revenue, gross_profit, net_units
     FROM {{ ref("kpi_sales_daily") }}
 ),
+by_day AS (
+    SELECT breakdown, member, date_day, sum(net_revenue) AS net_revenue, sum(gross_profit) AS gross_profit,
+        sum(net_units) AS net_units
+    FROM daily
+    GROUP BY ALL
+),
 members AS (
     SELECT 'total' AS breakdown, 'All' AS member
     UNION
-    SELECT DISTINCT breakdown, member FROM daily
+    SELECT DISTINCT breakdown, member FROM by_day
+),
+-- running totals per member over every day of dim_date: the sum over [a, b] is
+-- cum(b) - cum(a - 1), a missing day (before the calendar) counting 0
+cum AS (
+    SELECT
+        m.breakdown, m.member, d.date_day,
+        sum(coalesce(b.net_revenue, 0)) OVER w AS c_net,
+        sum(coalesce(b.gross_profit, 0)) OVER w AS c_gp,
+        sum(coalesce(b.net_units, 0)) OVER w AS c_units
+    FROM members AS m
+    CROSS JOIN {{ ref("dim_date") }} AS d
+    LEFT JOIN by_day AS b ON b.breakdown = m.breakdown AND b.member = m.member AND b.date_day = d.date_day
+    WINDOW w AS (PARTITION BY m.breakdown, m.member ORDER BY d.date_day ROWS UNBOUNDED PRECEDING)
 ),
 periods AS (
     SELECT DISTINCT 'month' AS period_type, month AS period_start,
@@ -41,30 +60,33 @@ grid AS (
     SELECT
         p.period_type, p.period_start, p.period_end,
         least(p.period_end, DATE '{{ as_of }}') AS period_to,
-        p.prev_start,
-        CAST(p.period_start - INTERVAL 1 DAY AS DATE) AS prev_end,
-        CAST(p.period_start - INTERVAL 1 YEAR AS DATE) AS ya_start,
+        CAST(p.period_start - INTERVAL 1 DAY AS DATE) AS before_start,
+        CAST(p.prev_start - INTERVAL 1 DAY AS DATE) AS before_prev,
+        CAST(p.period_start - INTERVAL 1 YEAR - INTERVAL 1 DAY AS DATE) AS before_ya,
         CAST(least(p.period_end, DATE '{{ as_of }}') - INTERVAL 1 YEAR AS DATE) AS ya_end,
-        CAST(date_trunc('year', p.period_start) AS DATE) AS ytd_start,
-        CAST(date_trunc('year', p.period_start) - INTERVAL 1 YEAR AS DATE) AS pytd_start,
+        CAST(date_trunc('year', p.period_start) - INTERVAL 1 DAY AS DATE) AS before_ytd,
+        CAST(date_trunc('year', p.period_start) - INTERVAL 1 YEAR - INTERVAL 1 DAY AS DATE) AS before_pytd,
         m.breakdown, m.member
     FROM periods AS p CROSS JOIN members AS m
 ),
 agg AS (
     SELECT
         g.period_type, g.period_start, g.period_end, g.period_to, g.breakdown, g.member,
-        coalesce(sum(d.net_revenue) FILTER (WHERE d.date_day BETWEEN g.period_start AND g.period_to), 0) AS net_revenue,
-        coalesce(sum(d.gross_profit) FILTER (WHERE d.date_day BETWEEN g.period_start AND g.period_to), 0) AS gross_profit,
-        coalesce(sum(d.net_units) FILTER (WHERE d.date_day BETWEEN g.period_start AND g.period_to), 0) AS net_units,
-        coalesce(sum(d.net_revenue) FILTER (WHERE d.date_day BETWEEN g.prev_start AND g.prev_end), 0) AS prev_net_revenue,
-        coalesce(sum(d.net_revenue) FILTER (WHERE d.date_day BETWEEN g.ya_start AND g.ya_end), 0) AS year_ago_net_revenue,
-        coalesce(sum(d.net_revenue) FILTER (WHERE d.date_day BETWEEN g.ytd_start AND g.period_to), 0) AS ytd_net_revenue,
-        coalesce(sum(d.net_revenue) FILTER (WHERE d.date_day BETWEEN g.pytd_start AND g.ya_end), 0) AS prior_ytd_net_revenue
+        coalesce(e.c_net, 0) - coalesce(s.c_net, 0) AS net_revenue,
+        coalesce(e.c_gp, 0) - coalesce(s.c_gp, 0) AS gross_profit,
+        coalesce(e.c_units, 0) - coalesce(s.c_units, 0) AS net_units,
+        coalesce(s.c_net, 0) - coalesce(bp.c_net, 0) AS prev_net_revenue,
+        coalesce(ye.c_net, 0) - coalesce(ys.c_net, 0) AS year_ago_net_revenue,
+        coalesce(e.c_net, 0) - coalesce(yt.c_net, 0) AS ytd_net_revenue,
+        coalesce(ye.c_net, 0) - coalesce(py.c_net, 0) AS prior_ytd_net_revenue
     FROM grid AS g
-    LEFT JOIN daily AS d
-        ON d.breakdown = g.breakdown AND d.member = g.member
-        AND d.date_day BETWEEN least(g.prev_start, g.pytd_start) AND g.period_to
-    GROUP BY ALL
+    LEFT JOIN cum AS e ON e.breakdown = g.breakdown AND e.member = g.member AND e.date_day = g.period_to
+    LEFT JOIN cum AS s ON s.breakdown = g.breakdown AND s.member = g.member AND s.date_day = g.before_start
+    LEFT JOIN cum AS bp ON bp.breakdown = g.breakdown AND bp.member = g.member AND bp.date_day = g.before_prev
+    LEFT JOIN cum AS ye ON ye.breakdown = g.breakdown AND ye.member = g.member AND ye.date_day = g.ya_end
+    LEFT JOIN cum AS ys ON ys.breakdown = g.breakdown AND ys.member = g.member AND ys.date_day = g.before_ya
+    LEFT JOIN cum AS yt ON yt.breakdown = g.breakdown AND yt.member = g.member AND yt.date_day = g.before_ytd
+    LEFT JOIN cum AS py ON py.breakdown = g.breakdown AND py.member = g.member AND py.date_day = g.before_pytd
 )
 SELECT
     period_type, period_start, period_end, period_to,
