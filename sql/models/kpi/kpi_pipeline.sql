@@ -2,15 +2,15 @@
 -- description: Opportunity results and pipeline per team (the rep's team on the creation day; 'All' = every team) x quarter of creation ('All' = every quarter): created, won, lost, open (status on the as-of date); win_rate = won / (won + lost); avg_cycle_days = mean of closed_on - created_on of won opportunities; won_amount = amounts of won opportunities (USD); open_amount = the latest stage amount of open opportunities, weighted_pipeline = sum of that amount x the stage's probability. Fractions as DECIMAL(18,4).
 -- order_by: team, created_quarter
 WITH latest AS (
-    SELECT opportunity_id, arg_max(amount, entered_on) AS stage_amount, arg_max(probability, entered_on) AS probability
-    FROM (
-        SELECT s.*, row_number() OVER (PARTITION BY s.opportunity_id ORDER BY s.entered_on,
-            CASE s.stage WHEN 'lead' THEN 1 WHEN 'qualified' THEN 2 WHEN 'proposal' THEN 3
-                WHEN 'negotiation' THEN 4 ELSE 5 END) AS seq
-        FROM {{ ref("opportunity_stages") }} AS s
-        WHERE s.entered_on <= DATE '{{ as_of }}'
-    )
-    GROUP BY opportunity_id
+    -- the last stage entered on or before the as-of date (same day: the later stage)
+    SELECT opportunity_id, amount AS stage_amount, probability
+    FROM {{ ref("opportunity_stages") }}
+    WHERE entered_on <= DATE '{{ as_of }}'
+    QUALIFY row_number() OVER (
+        PARTITION BY opportunity_id
+        ORDER BY entered_on DESC, CASE stage WHEN 'lead' THEN 1 WHEN 'qualified' THEN 2 WHEN 'proposal' THEN 3
+            WHEN 'negotiation' THEN 4 ELSE 5 END DESC
+    ) = 1
 ),
 opp AS (
     SELECT

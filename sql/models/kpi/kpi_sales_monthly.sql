@@ -3,13 +3,15 @@
 -- order_by: month, category, region, segment, channel, rep_id, rep_team
 WITH moves AS (
     SELECT
-        f.month, CAST(year(f.month) AS INTEGER) AS year, f.category, f.region, f.segment, f.channel, f.rep_id, f.rep_team, f.rep_region, order_id,
+        f.month, CAST(year(f.month) AS INTEGER) AS year, f.category, f.region, f.segment,
+        f.channel, f.rep_id, f.rep_team, f.rep_region, order_id,
         gross_revenue, discount_amount, net_revenue AS sales_revenue, units AS units_sold,
         cogs AS sales_cogs
     FROM {{ ref("fct_order_lines") }} AS f
     UNION ALL BY NAME
     SELECT
-        f.return_month AS month, CAST(year(f.return_month) AS INTEGER) AS year, f.category, f.region, f.segment, f.channel, f.rep_id, f.rep_team, f.rep_region,
+        f.return_month AS month, CAST(year(f.return_month) AS INTEGER) AS year, f.category,
+        f.region, f.segment, f.channel, f.rep_id, f.rep_team, f.rep_region,
         returned_revenue AS returns_revenue, returned_units AS units_returned,
         returned_cogs AS returns_cogs
     FROM {{ ref("fct_returns") }} AS f
@@ -23,7 +25,8 @@ agg AS (
         CAST(coalesce(sum(returns_revenue), 0) AS DECIMAL(18, 2)) AS returns_revenue,
         CAST(coalesce(sum(units_sold), 0) AS BIGINT) AS units_sold,
         CAST(coalesce(sum(units_returned), 0) AS BIGINT) AS units_returned,
-        CAST(coalesce(sum(sales_cogs), 0) - coalesce(sum(returns_cogs), 0) AS DECIMAL(18, 2)) AS cogs,
+        CAST(coalesce(sum(sales_cogs), 0) - coalesce(sum(returns_cogs), 0) AS DECIMAL(18,
+        2)) AS cogs,
         CAST(count(DISTINCT order_id) AS BIGINT) AS orders
     FROM moves
     GROUP BY ALL
@@ -38,7 +41,8 @@ SELECT
     cogs,
     CAST(sales_revenue - returns_revenue - cogs AS DECIMAL(18, 2)) AS gross_profit,
     CAST(CASE WHEN sales_revenue - returns_revenue <> 0
-        THEN (sales_revenue - returns_revenue - cogs) / (sales_revenue - returns_revenue) END AS DECIMAL(18, 4)) AS gm_pct,
+        THEN (sales_revenue - returns_revenue - cogs) / (sales_revenue - returns_revenue) END AS DECIMAL(18,
+        4)) AS gm_pct,
     orders,
     CAST(CASE WHEN orders > 0 THEN sales_revenue / orders END AS DECIMAL(18, 2)) AS aov
 FROM agg

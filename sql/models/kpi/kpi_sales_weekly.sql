@@ -3,13 +3,19 @@
 -- order_by: week_start, category, region, segment, channel
 WITH moves AS (
     SELECT
-        CAST(date_trunc('week', f.order_date) AS DATE) AS week_start, CAST(isoyear(f.order_date) AS INTEGER) AS iso_year, CAST(weekofyear(f.order_date) AS INTEGER) AS iso_week, f.category, f.region, f.segment, f.channel, order_id,
+        CAST(date_trunc('week', f.order_date) AS DATE) AS week_start,
+        CAST(isoyear(f.order_date) AS INTEGER) AS iso_year,
+        CAST(weekofyear(f.order_date) AS INTEGER) AS iso_week, f.category, f.region, f.segment,
+        f.channel, order_id,
         gross_revenue, discount_amount, net_revenue AS sales_revenue, units AS units_sold,
         cogs AS sales_cogs
     FROM {{ ref("fct_order_lines") }} AS f
     UNION ALL BY NAME
     SELECT
-        CAST(date_trunc('week', f.return_date) AS DATE) AS week_start, CAST(isoyear(f.return_date) AS INTEGER) AS iso_year, CAST(weekofyear(f.return_date) AS INTEGER) AS iso_week, f.category, f.region, f.segment, f.channel,
+        CAST(date_trunc('week', f.return_date) AS DATE) AS week_start,
+        CAST(isoyear(f.return_date) AS INTEGER) AS iso_year,
+        CAST(weekofyear(f.return_date) AS INTEGER) AS iso_week, f.category, f.region, f.segment,
+        f.channel,
         returned_revenue AS returns_revenue, returned_units AS units_returned,
         returned_cogs AS returns_cogs
     FROM {{ ref("fct_returns") }} AS f
@@ -23,7 +29,8 @@ agg AS (
         CAST(coalesce(sum(returns_revenue), 0) AS DECIMAL(18, 2)) AS returns_revenue,
         CAST(coalesce(sum(units_sold), 0) AS BIGINT) AS units_sold,
         CAST(coalesce(sum(units_returned), 0) AS BIGINT) AS units_returned,
-        CAST(coalesce(sum(sales_cogs), 0) - coalesce(sum(returns_cogs), 0) AS DECIMAL(18, 2)) AS cogs,
+        CAST(coalesce(sum(sales_cogs), 0) - coalesce(sum(returns_cogs), 0) AS DECIMAL(18,
+        2)) AS cogs,
         CAST(count(DISTINCT order_id) AS BIGINT) AS orders
     FROM moves
     GROUP BY ALL
@@ -38,7 +45,8 @@ SELECT
     cogs,
     CAST(sales_revenue - returns_revenue - cogs AS DECIMAL(18, 2)) AS gross_profit,
     CAST(CASE WHEN sales_revenue - returns_revenue <> 0
-        THEN (sales_revenue - returns_revenue - cogs) / (sales_revenue - returns_revenue) END AS DECIMAL(18, 4)) AS gm_pct,
+        THEN (sales_revenue - returns_revenue - cogs) / (sales_revenue - returns_revenue) END AS DECIMAL(18,
+        4)) AS gm_pct,
     orders,
     CAST(CASE WHEN orders > 0 THEN sales_revenue / orders END AS DECIMAL(18, 2)) AS aov
 FROM agg

@@ -47,8 +47,8 @@ agg AS (
     SELECT
         level, entity, period_type, period_start, period_end,
         -- the team and region of the period's latest month (a rep who moved shows the new one)
-        arg_max(team, month) FILTER (WHERE team IS NOT NULL) AS team,
-        arg_max(region, month) FILTER (WHERE region IS NOT NULL) AS region,
+        arg_max(team, strftime(month, '%Y-%m-%d') || team) FILTER (WHERE team IS NOT NULL) AS team,
+        arg_max(region, strftime(month, '%Y-%m-%d') || region) FILTER (WHERE region IS NOT NULL) AS region,
         CAST(sum(target) AS DECIMAL(18, 2)) AS target,
         CAST(sum(achieved) AS DECIMAL(18, 2)) AS achieved,
         -- the targets of the months up to the as-of date, the as-of month pro rata by days
