@@ -349,6 +349,16 @@ fn stories(db: &duckdb::Connection) {
             vec!["SKU-0052", "true"]
         ]
     );
+    // They are top-10 sellers, and the only ones with an estimate of lost sales.
+    assert_eq!(
+        q(
+            db,
+            "SELECT member FROM kpi_inventory_turnover
+             WHERE period_type = 'year' AND level = 'sku' AND is_top_seller
+             GROUP BY member HAVING sum(lost_revenue_est) > 0 ORDER BY member"
+        ),
+        vec![vec!["SKU-0003"], vec!["SKU-0047"], vec!["SKU-0052"]]
+    );
     let late = |cond: &str| {
         num(
             db,

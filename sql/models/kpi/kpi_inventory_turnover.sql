@@ -1,5 +1,5 @@
 -- materialized: table
--- description: Inventory KPIs per period (period_type month, quarter, year; the as-of period to date) x level (sku, category, total; all warehouses) x member, from fct_stock_levels. avg_on_hand_units and avg_inventory_cost = mean over the period's days of the end-of-day stock (units; at the day's standard cost); cogs = COGS of the units shipped in the period (standard cost of their order date); turnover = cogs / avg_inventory_cost (NULL when the average inventory is 0); days_of_inventory = avg_inventory_cost / cogs x days (NULL without COGS); days_of_inventory_units = avg_on_hand_units / (units_shipped / days); stockout_rate = SKU-warehouse-days ending at 0 / SKU-warehouse-days; sell_through = units_shipped / (on hand at the period start + units_received); lost_units_est = stock-out days x units shipped per in-stock day (per SKU and warehouse), lost_revenue_est = lost_units_est x net revenue per shipped unit. Ratios DECIMAL(18,4).
+-- description: Inventory KPIs per period (period_type month, quarter, year; the as-of period to date) x level (sku, category, total; all warehouses) x member, from fct_stock_levels. avg_on_hand_units and avg_inventory_cost = mean over the period's days of the end-of-day stock (units; at the day's standard cost); cogs = COGS of the units shipped in the period (standard cost of their order date); turnover = cogs / avg_inventory_cost (NULL when the average inventory is 0); days_of_inventory = avg_inventory_cost / cogs x days (NULL without COGS); days_of_inventory_units = avg_on_hand_units / (units_shipped / days); stockout_rate = SKU-warehouse-days ending at 0 / SKU-warehouse-days; sell_through = units_shipped / (on hand at the period start + units_received); lost_units_est = stock-out days x units shipped per in-stock day (per SKU and warehouse), lost_revenue_est = lost_units_est x net revenue per shipped unit; is_top_seller marks the var.top_sellers (default 10) products on the most order lines (SKU rows). Ratios DECIMAL(18,4).
 -- order_by: period_type, period_start, level, member
 WITH shipped_value AS (
     SELECT sku, warehouse, sum(net_revenue) AS net_revenue, sum(units) AS units
@@ -78,6 +78,12 @@ located AS (
     LEFT JOIN shipped_value AS v ON v.sku = l.sku AND v.warehouse = l.warehouse
     LEFT JOIN {{ ref("products") }} AS p ON p.sku = l.sku
 ),
+top_sellers AS (
+    -- the var.top_sellers (default 10) products on the most order lines
+    SELECT sku FROM {{ ref("fct_order_lines") }}
+    GROUP BY sku
+    QUALIFY row_number() OVER (ORDER BY count(*) DESC, sku) <= CAST({{ var.top_sellers | default(value="10") }} AS INTEGER)
+),
 levels AS (
     SELECT 'sku' AS level, sku AS member, * FROM located
     UNION ALL
@@ -123,5 +129,6 @@ SELECT
     CAST(CASE WHEN opening_on_hand + units_received > 0 THEN units_shipped / (opening_on_hand + units_received) END
         AS DECIMAL(18, 4)) AS sell_through,
     CAST(coalesce(lost_units, 0) AS DECIMAL(18, 2)) AS lost_units_est,
-    CAST(coalesce(lost_revenue, 0) AS DECIMAL(18, 2)) AS lost_revenue_est
+    CAST(coalesce(lost_revenue, 0) AS DECIMAL(18, 2)) AS lost_revenue_est,
+    CASE WHEN level = 'sku' THEN member IN (SELECT sku FROM top_sellers) END AS is_top_seller
 FROM agg
