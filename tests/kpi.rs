@@ -57,6 +57,41 @@ fn small_company_kpis_match_hand_computation() {
     inventory(&db);
     finance(&db);
     market_and_process(&db);
+    parquet_exports(&db, &dir.path().join("out/parquet"));
+}
+
+/// Every staging, mart and KPI table is published as Parquet with the same rows and
+/// column types (DECIMAL precision included) as in the warehouse.
+fn parquet_exports(db: &duckdb::Connection, parquet: &std::path::Path) {
+    let tables = q(
+        db,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'
+           AND regexp_matches(table_name, '^(stg|dim|fct|mart|kpi)_') ORDER BY table_name",
+    );
+    assert!(tables.len() >= 40, "{tables:?}");
+    let mem = duckdb::Connection::open_in_memory().unwrap();
+    for t in tables.iter().map(|r| &r[0]) {
+        let files = format!("{}/{t}/*.parquet", parquet.display());
+        let schema = |conn: &duckdb::Connection, rel: &str| {
+            q(
+                conn,
+                &format!("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {rel})"),
+            )
+        };
+        assert_eq!(
+            schema(&mem, &format!("read_parquet('{files}')")),
+            schema(db, t),
+            "{t}: Parquet schema"
+        );
+        assert_eq!(
+            scalar(
+                &mem,
+                &format!("SELECT count(*)::VARCHAR FROM read_parquet('{files}')")
+            ),
+            scalar(db, &format!("SELECT count(*)::VARCHAR FROM {t}")),
+            "{t}: Parquet rows"
+        );
+    }
 }
 
 /// fct_order_lines and kpi_sales_monthly.
