@@ -157,7 +157,7 @@ fn tiny_company_end_to_end() {
         &db,
         "SELECT source, rows_read::VARCHAR, rows_rejected::VARCHAR, rows_exact_duplicate::VARCHAR,
                 rows_superseded::VARCHAR, rows_loaded::VARCHAR
-         FROM salespipe.run_sources ORDER BY source",
+         FROM salespipe.run_sources WHERE rows_read > 0 ORDER BY source",
     );
     assert_eq!(
         counts,

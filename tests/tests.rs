@@ -12,6 +12,10 @@ mod common;
 mod config_errors;
 /// Ingestion: readers, normalisation, reject lines, manifest, load modes, lock.
 mod ingest;
+/// KPI models on a small hand-made company: every formula and edge case worked out by hand.
+mod kpi;
+/// KPI models on the sample company: the independent cross-check and every planted story.
+mod kpi_sample;
 /// The model graph: order, cycles, select, plan errors, data tests, template variables,
 /// the Parquet manifest and files read back with the `parquet` crate.
 mod models;
