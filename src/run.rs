@@ -32,7 +32,7 @@ use crate::sql::{ident, qualified};
 use crate::warehouse::export::{self, ExportSpec, PublishInfo, StagedExport};
 use crate::warehouse::load;
 use crate::warehouse::lock::RunLock;
-use crate::warehouse::manifest::{fingerprint, Fingerprint};
+use crate::warehouse::manifest::{config_fingerprint, fingerprint, Fingerprint, CONFIG_ENTRY};
 use crate::warehouse::runlog::RunStatus;
 use crate::warehouse::{EngineSettings, Warehouse, META_SCHEMA};
 use crate::{extract, util};
@@ -336,7 +336,9 @@ fn execute(
         clean::release(wh, &s.config.name)?;
         progress.loaded(i, sum.rows_loaded);
         let forget = plan.replace || s.config.load == LoadMode::Snapshot;
-        wh.record_manifest(&s.config.name, &plan.files, summary.run_id, forget)?;
+        let mut entries = plan.files.clone();
+        entries.push(plan.declaration.clone());
+        wh.record_manifest(&s.config.name, &entries, summary.run_id, forget)?;
     }
     let as_of = resolve_as_of(wh, pipeline, opts)?;
     summary.as_of = Some(as_of);
@@ -522,6 +524,8 @@ fn check_reject_limits(
 struct LoadPlan {
     files: Vec<Fingerprint>,
     replace: bool,
+    /// The manifest entry of the source's declaration, recorded with the files.
+    declaration: Fingerprint,
 }
 
 /// Compares the source's files with the manifest. `None`: nothing to read, the table
@@ -532,28 +536,47 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         .iter()
         .map(|f| fingerprint(f))
         .collect::<Result<_>>()?;
-    if full_refresh || !wh.table_exists(&s.config.name)? {
-        return Ok(Some(LoadPlan {
+    let declaration = config_fingerprint(&s.config);
+    let reload = |files: Vec<Fingerprint>| {
+        Some(LoadPlan {
             files,
             replace: true,
-        }));
+            declaration: declaration.clone(),
+        })
+    };
+    if full_refresh || !wh.table_exists(&s.config.name)? {
+        return Ok(reload(files));
     }
     let previous = wh.manifest(&s.config.name)?;
+    // A changed declaration (columns, rules, ...) reads the whole source again: the rows
+    // loaded were cleaned under the old one. Warehouses from before the declaration was
+    // recorded are compared by their columns.
+    let declared: Vec<&str> = s.config.columns.iter().map(|c| c.name.as_str()).collect();
+    let changed_declaration = match previous.get(CONFIG_ENTRY) {
+        Some(hash) => hash != &declaration.hash,
+        None => wh.table_columns(&s.config.name)? != declared,
+    };
+    if changed_declaration {
+        tracing::info!(
+            "`{}`: its declaration changed since the last load; reading it again in full",
+            s.config.name
+        );
+        return Ok(reload(files));
+    }
+    let loaded_files = previous.keys().filter(|k| *k != CONFIG_ENTRY).count();
     let changed: Vec<Fingerprint> = files
         .iter()
         .filter(|f| previous.get(f.path.to_string_lossy().as_ref()) != Some(&f.hash))
         .cloned()
         .collect();
     Ok(match s.config.load {
-        LoadMode::Snapshot if changed.is_empty() && previous.len() == files.len() => None,
-        LoadMode::Snapshot => Some(LoadPlan {
-            files,
-            replace: true,
-        }),
+        LoadMode::Snapshot if changed.is_empty() && loaded_files == files.len() => None,
+        LoadMode::Snapshot => reload(files),
         LoadMode::Incremental | LoadMode::Append if changed.is_empty() => None,
         LoadMode::Incremental | LoadMode::Append => Some(LoadPlan {
             files: changed,
             replace: false,
+            declaration,
         }),
     })
 }

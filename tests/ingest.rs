@@ -1102,3 +1102,64 @@ fn a_quote_inside_a_plain_value_does_not_shift_later_lines() {
         vec![vec!["6", "amount", "type", "3,x,seven"]]
     );
 }
+
+#[test]
+fn a_changed_declaration_reads_the_source_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(d, "data/items.csv", "id,amount,note\n1,10,a\n2,20,b\n");
+    let pipeline = |extra: &str, note: bool| {
+        format!(
+            "{PIPELINE_HEAD}  - name: items
+    path: data/items.csv
+    format: csv
+    extra_columns: ignore
+    columns:
+      - {{ name: id, type: integer }}
+      - {{ name: amount, type: integer{extra} }}
+{}",
+            if note {
+                "      - { name: note, type: string }\n"
+            } else {
+                ""
+            }
+        )
+    };
+    write(d, "pipeline.yaml", pipeline("", false));
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    // Same file, a new rule: the loaded rows were cleaned without it, so all are read
+    // again and row 2 is now a reject.
+    write(d, "pipeline.yaml", pipeline(", max: 15", false));
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    // Same file, a new column: the table gains it.
+    write(d, "pipeline.yaml", pipeline(", max: 15", true));
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    // Nothing changed: nothing is read.
+    let out = salespipe_ok(d, &["run", "pipeline.yaml"]);
+    assert!(out.contains("unchanged since the last load"), "{out}");
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id::VARCHAR, amount::VARCHAR, note FROM items"),
+        vec![vec!["1", "10", "a"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT run_id::VARCHAR, line::VARCHAR, rule FROM salespipe.rejects ORDER BY run_id"
+        ),
+        vec![vec!["2", "3", "max"], vec!["3", "3", "max"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT run_id::VARCHAR, rows_read::VARCHAR FROM salespipe.run_sources ORDER BY run_id"
+        ),
+        vec![
+            vec!["1", "2"],
+            vec!["2", "2"],
+            vec!["3", "2"],
+            vec!["4", "0"]
+        ]
+    );
+}

@@ -5,7 +5,8 @@ Usage (from the repository root, after `cargo build --release`):
     python3 -m venv .venv && .venv/bin/pip install duckdb pandas pyarrow polars
     .venv/bin/python bench/ingest/bench.py --rows 10000000 --runs 3
 
-Each tool starts from an empty output folder on every run. Reported per tool: median
+Each tool starts from an empty output folder on every run; the runs are interleaved
+(round 1: every tool once, then round 2, ...). Reported per tool: median
 wall seconds, peak RSS (of that process and its children, from wait4), rows loaded and
 rejected, and the ratio to the DuckDB SQL script measured in the same run."""
 import argparse, json, os, pathlib, re, shutil, statistics, subprocess, sys, time
@@ -51,15 +52,21 @@ def main():
         "polars": lambda: [sys.executable, str(HERE / "baselines/baseline_polars.py"), str(csv), str(work / "polars-out")],
         "pandas": lambda: [sys.executable, str(HERE / "baselines/baseline_pandas.py"), str(csv), str(work / "pandas-out")],
     }
-    results = {}
-    for name in args.only.split(","):
-        secs, rss = [], []
-        for _ in range(args.runs):
+    # Rounds interleave the tools (each round runs every tool once), so a change in the
+    # machine's load during the benchmark falls on all of them alike.
+    names = args.only.split(",")
+    secs = {n: [] for n in names}
+    rss = {n: [] for n in names}
+    for r in range(args.runs):
+        for name in names:
             shutil.rmtree(out, ignore_errors=True)
             t = time.perf_counter()
             peak = peak_rss_of(tools[name]())
-            secs.append(time.perf_counter() - t)
-            rss.append(peak)
+            secs[name].append(time.perf_counter() - t)
+            rss[name].append(peak)
+            print(f"round {r + 1}: {name} {secs[name][-1]:.1f} s, {peak:.0f} MiB", flush=True)
+    results = {}
+    for name in names:
         if name == "salespipe":
             s = json.loads((work / "summary.json").read_text())["sources"][0]
             loaded, rejected = s["rows_loaded"], s["rows_rejected"]
@@ -67,8 +74,8 @@ def main():
             last = subprocess.run(tools[name](), capture_output=True, text=True).stdout
             m = re.search(r"loaded=(\d+) rejected=(\d+)", last)
             loaded, rejected = (int(m.group(1)), int(m.group(2))) if m else (None, None)
-        results[name] = {"median_s": statistics.median(secs), "runs_s": secs, "peak_rss_mib": max(rss),
-                         "loaded": loaded, "rejected": rejected}
+        results[name] = {"median_s": statistics.median(secs[name]), "runs_s": secs[name],
+                         "peak_rss_mib": max(rss[name]), "loaded": loaded, "rejected": rejected}
         print(name, results[name], flush=True)
     base = results.get("duckdb", {}).get("median_s")
     print("\n| tool | median s | runs | peak RSS MiB | loaded | rejected | vs DuckDB SQL |")

@@ -1,6 +1,10 @@
 //! The manifest of loaded files: path, size and content hash (xxh3-128) per source, so
 //! a re-run with unchanged files changes no data table and an incremental source only
 //! reads its new or changed files. Written inside the data transaction.
+//!
+//! Each source also has an entry [`CONFIG_ENTRY`] holding a hash of its declaration
+//! (columns, rules, load mode, ...): when the declaration changes, the source is read
+//! again in full, as the data already loaded was cleaned under the old rules.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -20,6 +24,20 @@ pub struct Fingerprint {
     pub size: u64,
     /// xxh3-128 of the content, hex.
     pub hash: String,
+}
+
+/// The manifest entry (in place of a file path) holding the hash of a source's
+/// declaration.
+pub const CONFIG_ENTRY: &str = "<declaration>";
+
+/// The manifest entry for a source's declaration: a hash of its parsed configuration.
+pub fn config_fingerprint(source: &crate::config::SourceConfig) -> Fingerprint {
+    let text = format!("{source:?}");
+    Fingerprint {
+        path: PathBuf::from(CONFIG_ENTRY),
+        size: 0,
+        hash: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes())),
+    }
 }
 
 /// Hashes a file, streaming.
@@ -102,6 +120,22 @@ impl Warehouse {
                 .ctx(|| "updating the manifest".into())?;
         }
         Ok(())
+    }
+
+    /// The column names of `main.<table>`, in order.
+    pub fn table_columns(&self, table: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main'
+                 AND table_name = ? ORDER BY column_index",
+            )
+            .ctx(|| "reading the catalog".into())?;
+        let rows = stmt
+            .query_map([table], |r| r.get::<_, String>(0))
+            .ctx(|| "reading the catalog".into())?;
+        rows.collect::<std::result::Result<_, _>>()
+            .ctx(|| "reading the catalog".into())
     }
 
     /// True when `main.<table>` exists.
