@@ -19,6 +19,10 @@ use rand_distr::{Distribution, StandardNormal};
 use super::optim::{self, Options};
 use super::stats::{self, Band};
 
+/// The longest season ETS models (as R's `ets`): beyond it the seasonal states are too
+/// many to fit well; seasonal naive and Theta still handle longer seasons (weekly data).
+pub const MAX_SEASON: usize = 24;
+
 /// How the error enters the observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorType {
@@ -143,9 +147,9 @@ impl EtsForm {
     }
 
     /// Whether the form can be fitted on `n` points with season length `m`; `positive`
-    /// says every value is above zero.
+    /// says every value is above zero. Seasonal forms need `2 <= m <= MAX_SEASON`.
     pub fn fits(&self, n: usize, m: usize, positive: bool) -> bool {
-        (!self.is_seasonal() || m >= 2)
+        (!self.is_seasonal() || (2..=MAX_SEASON).contains(&m))
             && (positive || !self.needs_positive())
             && n >= self.min_len(m)
     }
@@ -853,6 +857,7 @@ mod tests {
         );
         let fit = EtsModel::auto(&y, 4, &EtsForm::all()).unwrap();
         assert!(fit.form.is_seasonal(), "{}", fit.form);
+        assert!(!form.fits(500, 52, true) && form.fits(500, 24, true));
     }
 
     #[test]

@@ -46,7 +46,9 @@ use std::fmt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use ets::{simulate, ErrorType, EtsForm, EtsModel, EtsParams, EtsState, SeasonType, TrendType};
+pub use ets::{
+    simulate, ErrorType, EtsForm, EtsModel, EtsParams, EtsState, SeasonType, TrendType, MAX_SEASON,
+};
 pub use series::Series;
 
 use stats::Band;
@@ -623,7 +625,11 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
                     .map(|f| f.min_len(m))
                     .min()
                     .unwrap_or(0);
-                if m >= 2 && !forms.iter().any(|f| f.is_seasonal()) && !forms.is_empty() {
+                if m > MAX_SEASON {
+                    notes.push(format!(
+                        "seasonal ETS forms not considered: season length {m} is over {MAX_SEASON}"
+                    ));
+                } else if m >= 2 && !forms.iter().any(|f| f.is_seasonal()) && !forms.is_empty() {
                     notes.push(format!(
                         "seasonal ETS forms dropped: they need {seasonal_min} points at the first backtest origin, which has {}",
                         plan.first
