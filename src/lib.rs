@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod forecast;
 pub mod models;
 pub mod progress;
 pub mod report;

@@ -1,0 +1,783 @@
+//! Forecasting: per-series statistical forecasts with rolling-origin backtests,
+//! automatic model choice and 80 % / 95 % prediction intervals (issue 6), in pure Rust.
+//!
+//! The unit of work is one [`Series`] (dense, gaps filled with counted zeros) and one
+//! [`ForecastSpec`] (horizon, season length, candidate models, backtest origins,
+//! metric). [`forecast_series`] returns a [`SeriesForecast`]: the points with their
+//! intervals, the model chosen, its backtest accuracy, every candidate's accuracy and
+//! the reason for the choice. [`fit_many`] does the same for many series in parallel
+//! with rayon; each series is computed by the same sequential code whatever the thread
+//! count, so results are bit-for-bit identical with 1 or 16 threads.
+//!
+//! How a series is forecast:
+//! 1. No history: zeros. A constant series (all zeros included): naive. Six points or
+//!    fewer: naive, too short for a backtest.
+//! 2. Demand is classified by the average interval between non-zero values (ADI,
+//!    Syntetos and Boylan): at 1.32 or more, with zeros, it is intermittent and only
+//!    Croston and TSB compete (when among the candidates); otherwise they do not.
+//! 3. Candidates that cannot be fitted on the shortest backtest training window are
+//!    dropped, each with its reason (seasonal models need whole seasons).
+//! 4. The ETS form is chosen by AICc on the full series among the forms that fit the
+//!    shortest window; that form is refitted at every origin.
+//! 5. Rolling origin: `origins` training windows ending `step` periods apart, the last
+//!    one ending `horizon` periods before the end; each candidate is refitted on each
+//!    window and scored on the next `horizon` periods by MASE (scaled by the window's
+//!    in-sample seasonal-naive MAE) or WAPE; bias is the mean of forecast - actual.
+//! 6. The lowest score wins (the earlier candidate on ties); it is refitted on the full
+//!    series for the forecast. Non-negative measures are clamped at zero, points and
+//!    bounds alike.
+//!
+//! Not wired into the model graph yet: a forecast node will read keys, period and
+//! measure from a SQL model, build one [`Series`] per key, call [`fit_many`] and write
+//! the `forecast` and `forecast_accuracy` tables from the results.
+
+mod ets;
+mod intermittent;
+mod naive;
+mod optim;
+pub mod series;
+mod stats;
+#[cfg(test)]
+mod tests;
+mod theta;
+
+use std::fmt;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use ets::{
+    simulate, ErrorType, EtsForm, EtsModel, EtsParams, EtsState, SeasonType, TrendType, MAX_SEASON,
+};
+pub use series::Series;
+
+use stats::Band;
+
+/// Series with at most this many points are forecast naively, without a backtest.
+pub const MIN_BACKTEST_TRAIN: usize = 6;
+
+/// Average demand interval at or above which a series with zeros is intermittent.
+pub const INTERMITTENT_ADI: f64 = 1.32;
+
+/// A family of models that competes in the backtest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// The last value repeated.
+    Naive,
+    /// The value of the same period one season earlier.
+    SeasonalNaive,
+    /// Exponential smoothing, form chosen by AICc.
+    Ets,
+    /// The standard Theta method with seasonal adjustment.
+    Theta,
+    /// Croston's method for intermittent demand.
+    Croston,
+    /// Teunter-Syntetos-Babai for intermittent demand.
+    Tsb,
+}
+
+impl ModelKind {
+    /// Every family, simplest first (the default candidates, in tie-breaking order).
+    pub const ALL: [ModelKind; 6] = [
+        ModelKind::Naive,
+        ModelKind::SeasonalNaive,
+        ModelKind::Ets,
+        ModelKind::Theta,
+        ModelKind::Croston,
+        ModelKind::Tsb,
+    ];
+
+    /// The name used in config and tables, e.g. `seasonal_naive`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Naive => "naive",
+            ModelKind::SeasonalNaive => "seasonal_naive",
+            ModelKind::Ets => "ets",
+            ModelKind::Theta => "theta",
+            ModelKind::Croston => "croston",
+            ModelKind::Tsb => "tsb",
+        }
+    }
+
+    fn intermittent(self) -> bool {
+        matches!(self, ModelKind::Croston | ModelKind::Tsb)
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The accuracy measure that picks the model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Mean absolute scaled error, scaled by the in-sample seasonal-naive MAE.
+    #[default]
+    Mase,
+    /// Weighted absolute percentage error: sum |error| / sum |actual|.
+    Wape,
+}
+
+/// What to forecast and how to choose the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastSpec {
+    /// Periods to forecast after the last one.
+    pub horizon: usize,
+    /// Periods in a season (12 monthly, 52 weekly, 4 quarterly, 1 for none).
+    pub season_length: usize,
+    /// The model families that compete, in tie-breaking order.
+    pub candidates: Vec<ModelKind>,
+    /// Rolling-origin backtest windows (fewer on short series).
+    pub origins: usize,
+    /// Periods between consecutive origins.
+    pub step: usize,
+    /// The measure that picks the model.
+    pub metric: Metric,
+}
+
+impl Default for ForecastSpec {
+    fn default() -> Self {
+        ForecastSpec {
+            horizon: 12,
+            season_length: 12,
+            candidates: ModelKind::ALL.to_vec(),
+            origins: 3,
+            step: 1,
+            metric: Metric::Mase,
+        }
+    }
+}
+
+impl ForecastSpec {
+    /// Checks the settings, collecting every problem into one error.
+    pub fn validate(&self) -> Result<(), ForecastError> {
+        let mut problems = Vec::new();
+        if self.horizon == 0 {
+            problems.push("`horizon` must be at least 1".to_string());
+        }
+        if self.season_length == 0 {
+            problems.push("`season_length` must be at least 1 (1 for no season)".to_string());
+        }
+        if self.candidates.is_empty() {
+            problems.push("`candidates` is empty; list at least one model".to_string());
+        }
+        if self.origins == 0 {
+            problems.push("`origins` must be at least 1".to_string());
+        }
+        if self.step == 0 {
+            problems.push("`step` must be at least 1".to_string());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ForecastError::Spec {
+                message: problems.join("; "),
+            })
+        }
+    }
+}
+
+/// An error of the forecasting module.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ForecastError {
+    /// The forecast settings cannot be used.
+    #[error("invalid forecast settings: {message}")]
+    Spec {
+        /// Every problem found, separated by `; `.
+        message: String,
+    },
+    /// A value is NaN or infinite.
+    #[error("period {period}: value {value} is not a finite number")]
+    NonFinite {
+        /// The period of the value.
+        period: i64,
+        /// The value.
+        value: f64,
+    },
+    /// Two observations for one period.
+    #[error(
+        "period {period} appears twice in the series; aggregate to one value per period first"
+    )]
+    DuplicatePeriod {
+        /// The period.
+        period: i64,
+    },
+}
+
+/// One forecast period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// The period (continuing the series' numbering).
+    pub period: i64,
+    /// The point forecast.
+    pub point: f64,
+    /// Lower bound of the 80 % interval.
+    pub lo80: f64,
+    /// Upper bound of the 80 % interval.
+    pub hi80: f64,
+    /// Lower bound of the 95 % interval.
+    pub lo95: f64,
+    /// Upper bound of the 95 % interval.
+    pub hi95: f64,
+}
+
+/// How the intervals were computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IntervalMethod {
+    /// From the model's forecast variance, assuming normal errors.
+    Analytic,
+    /// From the quantiles of seeded simulated sample paths.
+    Simulated,
+    /// From the quantiles of the in-sample one-step errors.
+    Empirical,
+    /// No history: the bounds equal the point.
+    None,
+}
+
+/// Backtest accuracy of one model on one series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accuracy {
+    /// The family.
+    pub kind: ModelKind,
+    /// The model as fitted, e.g. `ETS(A,Ad,N)`.
+    pub model: String,
+    /// Mean over origins of the mean absolute scaled error.
+    pub mase: f64,
+    /// Sum of absolute errors over sum of absolute actuals, all origins pooled
+    /// (`None` when every actual is zero).
+    pub wape: Option<f64>,
+    /// Mean of forecast - actual (positive: over-forecast).
+    pub bias: f64,
+    /// Number of backtest origins.
+    pub origins: usize,
+    /// Periods scored after each origin.
+    pub horizon: usize,
+}
+
+/// The forecast of one series and how it was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesForecast {
+    /// One point per period of the horizon.
+    pub points: Vec<Point>,
+    /// The family chosen.
+    pub kind: ModelKind,
+    /// The model as fitted on the full series, e.g. `ETS(M,A,M)`.
+    pub model: String,
+    /// The chosen model's backtest accuracy (`None` without a backtest).
+    pub accuracy: Option<Accuracy>,
+    /// Every candidate's backtest accuracy, in candidate order.
+    pub candidates: Vec<Accuracy>,
+    /// Why this model: the scores compared, candidates dropped, short-series fallbacks.
+    pub reason: String,
+    /// How the intervals were computed.
+    pub intervals: IntervalMethod,
+    /// Periods of the input that were missing and filled with zero.
+    pub filled: usize,
+}
+
+/// Forecasts one series.
+pub fn forecast_series(
+    series: &Series,
+    spec: &ForecastSpec,
+) -> Result<SeriesForecast, ForecastError> {
+    spec.validate()?;
+    Ok(run(series, spec))
+}
+
+/// Forecasts many series in parallel on the current rayon pool, results in input order
+/// and identical whatever the number of threads.
+pub fn fit_many(
+    series: &[Series],
+    spec: &ForecastSpec,
+) -> Result<Vec<SeriesForecast>, ForecastError> {
+    spec.validate()?;
+    Ok(series.par_iter().map(|s| run(s, spec)).collect())
+}
+
+/// A model's forecast on the full series.
+struct Output {
+    model: String,
+    mean: Vec<f64>,
+    bands: Vec<Band>,
+    intervals: IntervalMethod,
+}
+
+/// One candidate as the backtest refits it.
+#[derive(Debug, Clone, Copy)]
+enum Fitter {
+    Naive,
+    SeasonalNaive,
+    Ets(EtsForm),
+    Theta,
+    Croston,
+    Tsb,
+}
+
+impl Fitter {
+    fn kind(self) -> ModelKind {
+        match self {
+            Fitter::Naive => ModelKind::Naive,
+            Fitter::SeasonalNaive => ModelKind::SeasonalNaive,
+            Fitter::Ets(_) => ModelKind::Ets,
+            Fitter::Theta => ModelKind::Theta,
+            Fitter::Croston => ModelKind::Croston,
+            Fitter::Tsb => ModelKind::Tsb,
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            Fitter::Ets(form) => form.to_string(),
+            other => other.kind().name().to_string(),
+        }
+    }
+
+    /// Point forecasts from a model fitted on `y`.
+    fn point(self, y: &[f64], m: usize, h: usize) -> Option<Vec<f64>> {
+        match self {
+            Fitter::Naive => naive::naive(y, h).map(|(mean, _)| mean),
+            Fitter::SeasonalNaive => naive::seasonal_naive(y, m, h).map(|(mean, _)| mean),
+            Fitter::Ets(form) => EtsModel::fit(y, m, form).map(|f| f.forecast(h)),
+            Fitter::Theta => theta::Theta::fit(y, m).map(|f| f.forecast(h)),
+            Fitter::Croston => Some(flat_or_zero(y, h, |y| {
+                intermittent::croston(y, intermittent::CROSTON_ALPHA)
+            })),
+            Fitter::Tsb => Some(flat_or_zero(y, h, intermittent::tsb)),
+        }
+    }
+
+    /// Points and intervals from a model fitted on `y`.
+    fn full(self, y: &[f64], m: usize, h: usize, ets: Option<&EtsModel>) -> Option<Output> {
+        let label = self.label();
+        let analytic = |(mean, bands): (Vec<f64>, Vec<Band>)| Output {
+            model: label.clone(),
+            mean,
+            bands,
+            intervals: IntervalMethod::Analytic,
+        };
+        match self {
+            Fitter::Naive => naive::naive(y, h).map(analytic),
+            Fitter::SeasonalNaive => naive::seasonal_naive(y, m, h).map(analytic),
+            Fitter::Ets(form) => {
+                let refit;
+                let fit = match ets {
+                    Some(f) if f.form == form => f,
+                    _ => {
+                        refit = EtsModel::fit(y, m, form)?;
+                        &refit
+                    }
+                };
+                let (bands, exact) = fit.bands(h);
+                Some(Output {
+                    model: label,
+                    mean: fit.forecast(h),
+                    bands,
+                    intervals: if exact {
+                        IntervalMethod::Analytic
+                    } else {
+                        IntervalMethod::Simulated
+                    },
+                })
+            }
+            Fitter::Theta => theta::Theta::fit(y, m).map(|t| Output {
+                model: if t.is_seasonal() {
+                    "theta (seasonally adjusted)".to_string()
+                } else {
+                    label.clone()
+                },
+                ..analytic((t.forecast(h), t.bands(h)))
+            }),
+            Fitter::Croston | Fitter::Tsb => {
+                let fit = if matches!(self, Fitter::Croston) {
+                    intermittent::croston(y, intermittent::CROSTON_ALPHA)
+                } else {
+                    intermittent::tsb(y)
+                }?;
+                Some(Output {
+                    model: label,
+                    mean: fit.forecast(h),
+                    bands: fit.bands(h),
+                    intervals: IntervalMethod::Empirical,
+                })
+            }
+        }
+    }
+}
+
+/// A flat-rate forecast, zero when the window has no demand yet.
+fn flat_or_zero(
+    y: &[f64],
+    h: usize,
+    fit: impl Fn(&[f64]) -> Option<intermittent::FlatRate>,
+) -> Vec<f64> {
+    fit(y).map_or_else(|| vec![0.0; h], |f| f.forecast(h))
+}
+
+/// The rolling-origin windows of one series.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    /// Number of origins.
+    origins: usize,
+    /// Periods scored after each origin.
+    horizon: usize,
+    /// Training length at the first origin.
+    first: usize,
+    /// Periods between origins.
+    step: usize,
+}
+
+impl Plan {
+    fn new(n: usize, spec: &ForecastSpec) -> Option<Plan> {
+        if n <= MIN_BACKTEST_TRAIN {
+            return None;
+        }
+        let horizon = spec.horizon.min(n - MIN_BACKTEST_TRAIN);
+        let origins = spec
+            .origins
+            .min(1 + (n - horizon - MIN_BACKTEST_TRAIN) / spec.step);
+        Some(Plan {
+            origins,
+            horizon,
+            first: n - horizon - (origins - 1) * spec.step,
+            step: spec.step,
+        })
+    }
+}
+
+/// The scale of MASE on a training window: the in-sample MAE of the seasonal naive
+/// forecast (lag 1 without a full season or without season), falling back to lag 1,
+/// then to the mean absolute value, then to 1 when those are zero.
+fn mase_scale(train: &[f64], m: usize) -> f64 {
+    let mae = |lag: usize| {
+        if train.len() <= lag {
+            return 0.0;
+        }
+        let s: f64 = (lag..train.len())
+            .map(|t| (train[t] - train[t - lag]).abs())
+            .sum();
+        s / (train.len() - lag) as f64
+    };
+    let lag = if m >= 2 && train.len() > m { m } else { 1 };
+    [
+        mae(lag),
+        mae(1),
+        stats::mean(&train.iter().map(|v| v.abs()).collect::<Vec<_>>()),
+    ]
+    .into_iter()
+    .find(|&s| s > 0.0)
+    .unwrap_or(1.0)
+}
+
+/// Scores one candidate over every origin of the plan; `None` when it cannot be fitted
+/// at some origin.
+fn backtest(f: Fitter, y: &[f64], m: usize, plan: Plan, non_negative: bool) -> Option<Accuracy> {
+    let (mut mase, mut abs_e, mut abs_a, mut sum_e) = (0.0, 0.0, 0.0, 0.0);
+    for i in 0..plan.origins {
+        let nt = plan.first + i * plan.step;
+        let train = &y[..nt];
+        let actual = &y[nt..nt + plan.horizon];
+        let fc = f.point(train, m, plan.horizon)?;
+        let mut window_abs = 0.0;
+        for (&p, &a) in fc.iter().zip(actual) {
+            let p = if non_negative { p.max(0.0) } else { p };
+            let e = p - a;
+            window_abs += e.abs();
+            abs_a += a.abs();
+            sum_e += e;
+        }
+        abs_e += window_abs;
+        mase += window_abs / plan.horizon as f64 / mase_scale(train, m);
+    }
+    let count = (plan.origins * plan.horizon) as f64;
+    Some(Accuracy {
+        kind: f.kind(),
+        model: f.label(),
+        mase: mase / plan.origins as f64,
+        wape: (abs_a > 0.0).then(|| abs_e / abs_a),
+        bias: sum_e / count,
+        origins: plan.origins,
+        horizon: plan.horizon,
+    })
+}
+
+/// The figure compared: MASE, or WAPE when asked and defined for every candidate.
+fn score(a: &Accuracy, metric: Metric, all: &[Accuracy]) -> f64 {
+    match metric {
+        Metric::Wape if all.iter().all(|c| c.wape.is_some()) => a.wape.unwrap_or(f64::INFINITY),
+        _ => a.mase,
+    }
+}
+
+fn metric_name(metric: Metric, all: &[Accuracy]) -> &'static str {
+    match metric {
+        Metric::Wape if all.iter().all(|c| c.wape.is_some()) => "WAPE",
+        Metric::Wape => "MASE (WAPE undefined: all actuals zero in a window)",
+        Metric::Mase => "MASE",
+    }
+}
+
+/// Forecasts one series; the spec is valid.
+fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
+    let y = series.values();
+    let n = y.len();
+    let m = spec.season_length;
+    let h = spec.horizon;
+    let mut notes: Vec<String> = Vec::new();
+    if series.filled() > 0 {
+        notes.push(format!(
+            "{} missing period{} filled with 0",
+            series.filled(),
+            if series.filled() == 1 { "" } else { "s" }
+        ));
+    }
+    let fallback = |notes: &mut Vec<String>, why: String| {
+        notes.push(why);
+        finish(series, spec, Fitter::Naive, None, None, Vec::new(), notes)
+    };
+    if n == 0 {
+        notes.push("no history: forecast 0".to_string());
+        let points = (1..=h as i64)
+            .map(|k| Point {
+                period: series.end() + k,
+                point: 0.0,
+                lo80: 0.0,
+                hi80: 0.0,
+                lo95: 0.0,
+                hi95: 0.0,
+            })
+            .collect();
+        return SeriesForecast {
+            points,
+            kind: ModelKind::Naive,
+            model: ModelKind::Naive.name().to_string(),
+            accuracy: None,
+            candidates: Vec::new(),
+            reason: notes.join("; "),
+            intervals: IntervalMethod::None,
+            filled: series.filled(),
+        };
+    }
+    if y.iter().all(|&v| v == y[0]) {
+        return fallback(&mut notes, format!("constant series ({}): naive", y[0]));
+    }
+    let Some(plan) = Plan::new(n, spec) else {
+        return fallback(
+            &mut notes,
+            format!(
+                "only {n} points, too short for a backtest (needs {}): naive",
+                MIN_BACKTEST_TRAIN + 1
+            ),
+        );
+    };
+
+    let nonzero = y.iter().filter(|&&v| v != 0.0).count();
+    let adi = n as f64 / nonzero as f64;
+    let intermittent = nonzero < n && adi >= INTERMITTENT_ADI;
+    let wants_intermittent = spec.candidates.iter().any(|k| k.intermittent());
+    let use_intermittent = intermittent && wants_intermittent;
+    if intermittent {
+        let zeros = 100.0 * (n - nonzero) as f64 / n as f64;
+        notes.push(if wants_intermittent {
+            format!("intermittent demand (ADI {adi:.2}, {zeros:.0} % zeros): Croston and TSB only")
+        } else {
+            format!("intermittent demand (ADI {adi:.2}, {zeros:.0} % zeros) but neither Croston nor TSB is a candidate")
+        });
+    } else if wants_intermittent {
+        notes.push(format!(
+            "smooth demand (ADI {adi:.2}): Croston and TSB not considered"
+        ));
+    }
+
+    let positive = y.iter().all(|&v| v > 0.0);
+    let mut ets_full: Option<EtsModel> = None;
+    let mut fitters: Vec<Fitter> = Vec::new();
+    for &kind in &spec.candidates {
+        if kind.intermittent() != use_intermittent {
+            continue;
+        }
+        match kind {
+            ModelKind::Naive => fitters.push(Fitter::Naive),
+            ModelKind::SeasonalNaive => {
+                if m < 2 {
+                    continue;
+                }
+                if plan.first < m {
+                    notes.push(format!(
+                        "seasonal_naive dropped: needs a full season ({m}) at the first backtest origin, which has {}",
+                        plan.first
+                    ));
+                } else {
+                    fitters.push(Fitter::SeasonalNaive);
+                }
+            }
+            ModelKind::Ets => {
+                let forms: Vec<EtsForm> = EtsForm::all()
+                    .into_iter()
+                    .filter(|f| f.fits(plan.first, m, positive))
+                    .collect();
+                let seasonal_min = EtsForm::all()
+                    .iter()
+                    .filter(|f| f.is_seasonal())
+                    .map(|f| f.min_len(m))
+                    .min()
+                    .unwrap_or(0);
+                if m > MAX_SEASON {
+                    notes.push(format!(
+                        "seasonal ETS forms not considered: season length {m} is over {MAX_SEASON}"
+                    ));
+                } else if m >= 2 && !forms.iter().any(|f| f.is_seasonal()) && !forms.is_empty() {
+                    notes.push(format!(
+                        "seasonal ETS forms dropped: they need {seasonal_min} points at the first backtest origin, which has {}",
+                        plan.first
+                    ));
+                }
+                match EtsModel::auto(y, m, &forms) {
+                    Some(fit) => {
+                        fitters.push(Fitter::Ets(fit.form));
+                        ets_full = Some(fit);
+                    }
+                    None => {
+                        notes.push(format!(
+                        "ets dropped: needs {} points at the first backtest origin, which has {}",
+                        EtsForm::all().iter().map(|f| f.min_len(m)).min().unwrap_or(0),
+                        plan.first
+                    ))
+                    }
+                }
+            }
+            ModelKind::Theta => {
+                if plan.first < theta::Theta::min_len() {
+                    notes.push(format!(
+                        "theta dropped: needs {} points at the first backtest origin, which has {}",
+                        theta::Theta::min_len(),
+                        plan.first
+                    ));
+                } else {
+                    fitters.push(Fitter::Theta);
+                }
+            }
+            ModelKind::Croston => fitters.push(Fitter::Croston),
+            ModelKind::Tsb => fitters.push(Fitter::Tsb),
+        }
+    }
+
+    let mut scored: Vec<(Fitter, Accuracy)> = Vec::new();
+    for f in fitters {
+        match backtest(f, y, m, plan, series.non_negative()) {
+            Some(acc) => scored.push((f, acc)),
+            None => notes.push(format!(
+                "{} dropped: could not be fitted at every origin",
+                f.label()
+            )),
+        }
+    }
+    if scored.is_empty() {
+        return fallback(
+            &mut notes,
+            "no candidate could be backtested: naive".to_string(),
+        );
+    }
+    let all: Vec<Accuracy> = scored.iter().map(|(_, a)| a.clone()).collect();
+    let mut best = 0;
+    for (i, (_, a)) in scored.iter().enumerate() {
+        if score(a, spec.metric, &all) < score(&all[best], spec.metric, &all) {
+            best = i;
+        }
+    }
+    let (chosen, acc) = scored[best].clone();
+    let name = metric_name(spec.metric, &all);
+    let table: Vec<String> = all
+        .iter()
+        .map(|a| format!("{} {:.3}", a.model, score(a, spec.metric, &all)))
+        .collect();
+    notes.push(format!(
+        "{}: lowest backtest {name} over {} origin{} x {} period{} ({})",
+        acc.model,
+        plan.origins,
+        if plan.origins == 1 { "" } else { "s" },
+        plan.horizon,
+        if plan.horizon == 1 { "" } else { "s" },
+        table.join(", ")
+    ));
+    if matches!(chosen, Fitter::Ets(_)) {
+        notes.push("ETS form chosen by AICc on the full series".to_string());
+    }
+    finish(
+        series,
+        spec,
+        chosen,
+        ets_full.as_ref(),
+        Some(acc),
+        all,
+        &mut notes,
+    )
+}
+
+/// Refits the chosen model on the full series and assembles the result (naive when the
+/// refit fails, which a backtested model should not).
+fn finish(
+    series: &Series,
+    spec: &ForecastSpec,
+    chosen: Fitter,
+    ets: Option<&EtsModel>,
+    accuracy: Option<Accuracy>,
+    candidates: Vec<Accuracy>,
+    notes: &mut Vec<String>,
+) -> SeriesForecast {
+    let y = series.values();
+    let h = spec.horizon;
+    let (chosen, out) = match chosen.full(y, spec.season_length, h, ets) {
+        Some(out) => (chosen, out),
+        None => {
+            notes.push(format!("{} could not be refitted: naive", chosen.label()));
+            let (mean, bands) = naive::naive(y, h)
+                .unwrap_or_else(|| (vec![0.0; h], vec![Band::normal(0.0, 0.0); h]));
+            (
+                Fitter::Naive,
+                Output {
+                    model: Fitter::Naive.label(),
+                    mean,
+                    bands,
+                    intervals: IntervalMethod::Analytic,
+                },
+            )
+        }
+    };
+    let clamp = series.non_negative();
+    let points = out
+        .mean
+        .iter()
+        .zip(&out.bands)
+        .enumerate()
+        .map(|(i, (&p, &b))| {
+            let (p, b) = if clamp {
+                (p.max(0.0), b.clamped())
+            } else {
+                (p, b)
+            };
+            Point {
+                period: series.end() + 1 + i as i64,
+                point: p,
+                lo80: b.lo80,
+                hi80: b.hi80,
+                lo95: b.lo95,
+                hi95: b.hi95,
+            }
+        })
+        .collect();
+    let accuracy = accuracy.filter(|a| a.kind == chosen.kind());
+    SeriesForecast {
+        points,
+        kind: chosen.kind(),
+        model: out.model,
+        accuracy,
+        candidates,
+        reason: notes.join("; "),
+        intervals: out.intervals,
+        filled: series.filled(),
+    }
+}

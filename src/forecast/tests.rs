@@ -1,0 +1,320 @@
+//! Tests of the whole forecasting path: model choice, intervals, fallbacks, parallel
+//! determinism. Series are simulated from seeded ChaCha generators.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::*;
+
+fn params(alpha: f64, beta: f64, gamma: f64) -> EtsParams {
+    EtsParams {
+        alpha,
+        beta,
+        gamma,
+        phi: 1.0,
+    }
+}
+
+fn init(level: f64, trend: f64, season: &[f64]) -> EtsState {
+    EtsState {
+        level,
+        trend,
+        season: season.to_vec(),
+    }
+}
+
+const ANN: EtsForm = EtsForm::new(ErrorType::Additive, TrendType::None, SeasonType::None);
+const ANA: EtsForm = EtsForm::new(ErrorType::Additive, TrendType::None, SeasonType::Additive);
+
+/// Quarterly series with a strong additive season: ETS(A,N,A).
+fn seasonal(rng: &mut ChaCha8Rng, n: usize) -> Vec<f64> {
+    let s = init(100.0, 0.0, &[15.0, -5.0, -12.0, 2.0]);
+    simulate(ANA, &params(0.2, 0.0, 0.1), &s, n, 3.0, rng)
+}
+
+/// A level that wanders: ETS(A,N,N) with alpha 0.5.
+fn smooth(rng: &mut ChaCha8Rng, n: usize) -> Vec<f64> {
+    simulate(
+        ANN,
+        &params(0.5, 0.0, 0.0),
+        &init(100.0, 0.0, &[0.0]),
+        n,
+        3.0,
+        rng,
+    )
+}
+
+/// Demand in about one period of four, 1 to 8 units.
+fn intermittent(rng: &mut ChaCha8Rng, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| {
+            if rng.random_bool(0.25) {
+                f64::from(rng.random_range(1..=8))
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+fn quarterly(horizon: usize) -> ForecastSpec {
+    ForecastSpec {
+        horizon,
+        season_length: 4,
+        ..ForecastSpec::default()
+    }
+}
+
+fn is_seasonal_model(f: &SeriesForecast) -> bool {
+    match f.kind {
+        ModelKind::SeasonalNaive => true,
+        ModelKind::Ets => f.model.ends_with(",A)") || f.model.ends_with(",M)"),
+        ModelKind::Theta => f.model.contains("seasonal"),
+        _ => false,
+    }
+}
+
+#[test]
+fn seasonal_naive_exact_through_forecast_series() {
+    let y = vec![10.0, 20.0, 30.0, 40.0, 11.0, 21.0, 31.0, 41.0];
+    let s = Series::new(100, y, true).unwrap();
+    let spec = ForecastSpec {
+        horizon: 6,
+        season_length: 4,
+        candidates: vec![ModelKind::SeasonalNaive],
+        ..ForecastSpec::default()
+    };
+    let f = forecast_series(&s, &spec).unwrap();
+    let points: Vec<(i64, f64)> = f.points.iter().map(|p| (p.period, p.point)).collect();
+    assert_eq!(
+        points,
+        vec![
+            (108, 11.0),
+            (109, 21.0),
+            (110, 31.0),
+            (111, 41.0),
+            (112, 11.0),
+            (113, 21.0)
+        ]
+    );
+    assert_eq!(f.kind, ModelKind::SeasonalNaive);
+    assert_eq!(f.intervals, IntervalMethod::Analytic);
+    // One origin (8 points leave 6 to train, 2 to score): trained on 10 20 30 40 11 21,
+    // it forecasts 30 40 for actuals 31 41, so bias -1.
+    let acc = f.accuracy.unwrap();
+    assert_eq!((acc.origins, acc.horizon, acc.bias), (1, 2, -1.0));
+}
+
+#[test]
+fn model_choice_picks_the_generating_family() {
+    let spec = quarterly(4);
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    let (mut seasonal_ok, mut smooth_ok, mut intermittent_ok) = (0, 0, 0);
+    const N: usize = 30;
+    for _ in 0..N {
+        let f = forecast_series(
+            &Series::new(0, seasonal(&mut rng, 40), true).unwrap(),
+            &spec,
+        )
+        .unwrap();
+        seasonal_ok += usize::from(is_seasonal_model(&f));
+        let f =
+            forecast_series(&Series::new(0, smooth(&mut rng, 40), false).unwrap(), &spec).unwrap();
+        smooth_ok += usize::from(!is_seasonal_model(&f) && !f.kind.intermittent());
+        let f = forecast_series(
+            &Series::new(0, intermittent(&mut rng, 40), true).unwrap(),
+            &spec,
+        )
+        .unwrap();
+        intermittent_ok += usize::from(f.kind.intermittent());
+        assert!(f.reason.contains("intermittent demand"), "{}", f.reason);
+    }
+    eprintln!(
+        "seasonal {seasonal_ok}/{N}, smooth {smooth_ok}/{N}, intermittent {intermittent_ok}/{N}"
+    );
+    assert!(seasonal_ok >= N * 9 / 10, "seasonal {seasonal_ok}/{N}");
+    assert!(smooth_ok >= N * 8 / 10, "smooth {smooth_ok}/{N}");
+    assert_eq!(intermittent_ok, N);
+}
+
+#[test]
+fn interval_coverage_95_between_90_and_99_percent_over_1000_series() {
+    // Half random walks, half ETS(A,N,N) with alpha 0.3; 30 points, the next 3 held
+    // out. Whatever model is chosen, about 95 % of the held-out values should fall in
+    // its 95 % interval (less for estimation error, which short series have).
+    let spec = ForecastSpec {
+        horizon: 3,
+        season_length: 1,
+        ..ForecastSpec::default()
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(95);
+    let (mut inside95, mut inside80, mut total) = (0, 0, 0);
+    for i in 0..1000usize {
+        let alpha = if i.is_multiple_of(2) { 1.0 } else { 0.3 };
+        let y = simulate(
+            ANN,
+            &params(alpha, 0.0, 0.0),
+            &init(50.0, 0.0, &[0.0]),
+            33,
+            2.0,
+            &mut rng,
+        );
+        let f = forecast_series(&Series::new(0, y[..30].to_vec(), false).unwrap(), &spec).unwrap();
+        for (p, actual) in f.points.iter().zip(&y[30..]) {
+            inside95 += usize::from(p.lo95 <= *actual && *actual <= p.hi95);
+            inside80 += usize::from(p.lo80 <= *actual && *actual <= p.hi80);
+            total += 1;
+        }
+    }
+    let c95 = inside95 as f64 / total as f64;
+    let c80 = inside80 as f64 / total as f64;
+    eprintln!("coverage: 95 % interval {c95:.3}, 80 % interval {c80:.3}");
+    assert!((0.90..=0.99).contains(&c95), "95 % coverage {c95}");
+    assert!((0.70..=0.90).contains(&c80), "80 % coverage {c80}");
+}
+
+#[test]
+fn results_are_identical_with_1_and_4_threads() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let series: Vec<Series> = (0..24)
+        .map(|i| {
+            let y = match i % 3 {
+                0 => seasonal(&mut rng, 36),
+                1 => smooth(&mut rng, 30),
+                _ => intermittent(&mut rng, 40),
+            };
+            Series::new(0, y, true).unwrap()
+        })
+        .collect();
+    let spec = quarterly(6);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| fit_many(&series, &spec)).unwrap()
+    };
+    let (one, four) = (run(1), run(4));
+    let bits = |fs: &[SeriesForecast]| -> Vec<(String, String, Vec<u64>)> {
+        fs.iter()
+            .map(|f| {
+                let mut b = Vec::new();
+                for p in &f.points {
+                    b.extend([p.point, p.lo80, p.hi80, p.lo95, p.hi95].map(f64::to_bits));
+                }
+                for a in &f.candidates {
+                    b.extend([a.mase, a.bias, a.wape.unwrap_or(-1.0)].map(f64::to_bits));
+                }
+                (f.model.clone(), f.reason.clone(), b)
+            })
+            .collect()
+    };
+    assert_eq!(bits(&one), bits(&four));
+    assert_eq!(one.len(), series.len());
+}
+
+#[test]
+fn short_empty_and_constant_series_fall_back_with_a_reason() {
+    let spec = quarterly(3);
+    let empty = Series::from_observations(&[], true).unwrap();
+    let f = forecast_series(&empty, &spec).unwrap();
+    assert!(f.points.iter().all(|p| p.point == 0.0 && p.hi95 == 0.0));
+    assert!(f.reason.contains("no history"), "{}", f.reason);
+
+    let f = forecast_series(&Series::new(0, vec![5.0; 20], true).unwrap(), &spec).unwrap();
+    assert!(f.reason.contains("constant series"), "{}", f.reason);
+    assert!(f.points.iter().all(|p| p.point == 5.0 && p.lo95 == 5.0));
+
+    let f = forecast_series(&Series::new(0, vec![1.0, 4.0, 2.0], true).unwrap(), &spec).unwrap();
+    assert_eq!(f.kind, ModelKind::Naive);
+    assert!(
+        f.reason.contains("too short for a backtest"),
+        "{}",
+        f.reason
+    );
+
+    // 14 quarterly points: the first backtest window has 14 - 3 - 2 = 9, too short for
+    // any seasonal ETS form, which is said.
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let f = forecast_series(
+        &Series::new(0, seasonal(&mut rng, 14), true).unwrap(),
+        &spec,
+    )
+    .unwrap();
+    assert!(
+        f.reason.contains("seasonal ETS forms dropped"),
+        "{}",
+        f.reason
+    );
+    assert!(f.accuracy.is_some());
+}
+
+#[test]
+fn gaps_are_reported_and_non_negative_forecasts_clamped() {
+    // A falling series: unclamped, its trend forecast goes below zero.
+    let obs: Vec<(i64, f64)> = (0..24)
+        .filter(|t| t % 7 != 3)
+        .map(|t| {
+            (
+                t,
+                60.0 - 2.5 * t as f64 + if t % 2 == 0 { 1.0 } else { -1.0 },
+            )
+        })
+        .collect();
+    let spec = ForecastSpec {
+        horizon: 12,
+        season_length: 1,
+        candidates: vec![ModelKind::Ets],
+        ..ForecastSpec::default()
+    };
+    let free = forecast_series(&Series::from_observations(&obs, false).unwrap(), &spec).unwrap();
+    assert!(free.points.iter().any(|p| p.point < 0.0 || p.lo95 < 0.0));
+    let s = Series::from_observations(&obs, true).unwrap();
+    assert_eq!(s.filled(), 3);
+    let f = forecast_series(&s, &spec).unwrap();
+    assert_eq!(f.filled, 3);
+    assert!(
+        f.reason.starts_with("3 missing periods filled with 0"),
+        "{}",
+        f.reason
+    );
+    for p in &f.points {
+        assert!(
+            p.point >= 0.0 && p.lo80 >= 0.0 && p.lo95 >= 0.0 && p.hi95 >= p.point,
+            "{p:?}"
+        );
+    }
+    assert_eq!(f.points[0].period, 24);
+}
+
+#[test]
+fn wape_metric_chooses_when_asked() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let spec = ForecastSpec {
+        metric: Metric::Wape,
+        ..quarterly(4)
+    };
+    let f = forecast_series(
+        &Series::new(0, seasonal(&mut rng, 40), true).unwrap(),
+        &spec,
+    )
+    .unwrap();
+    assert!(f.reason.contains("lowest backtest WAPE"), "{}", f.reason);
+    let best = f.accuracy.unwrap().wape.unwrap();
+    assert!(f.candidates.iter().all(|a| a.wape.unwrap() >= best));
+}
+
+#[test]
+fn invalid_spec_reports_every_problem() {
+    let spec = ForecastSpec {
+        horizon: 0,
+        candidates: Vec::new(),
+        ..ForecastSpec::default()
+    };
+    let err = fit_many(&[], &spec).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("`horizon`") && text.contains("`candidates`"),
+        "{text}"
+    );
+}
