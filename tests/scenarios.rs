@@ -1,7 +1,7 @@
 //! Fixture scenarios: one folder each under `tests/fixtures/scenarios/`, holding a
 //! pipeline, its data and the expected outcome beside it:
 //! - `expected/rejects.csv`: `file,line,column,rule` of every reject, sorted;
-//! - `expected/duplicates.csv` (optional): `file,line,kind,kept_file,kept_line`;
+//! - `expected/duplicates.csv`: `file,line,kind,kept_file,kept_line` (absent: none);
 //! - `expected/<table>.csv`: the loaded table; the header is the select list (a column
 //!   or an expression such as `length(note)`), rows sorted, NULL written `NULL`.
 //!
@@ -40,19 +40,23 @@ fn run_scenario(name: &str) {
     );
     assert_eq!(got, expected[1..].to_vec(), "{name}: rejects");
 
+    // No `duplicates.csv`: nothing may be dropped as a duplicate.
     let dups = src.join("expected/duplicates.csv");
-    if dups.exists() {
-        let got = rows(
-            &db,
-            &format!(
-                "SELECT {}, line::VARCHAR, kind, {}, kept_line::VARCHAR FROM salespipe.duplicates
-                 ORDER BY ALL",
-                rel("file"),
-                rel("kept_file")
-            ),
-        );
-        assert_eq!(got, csv_lines(&dups)[1..].to_vec(), "{name}: duplicates");
-    }
+    let expected_dups = if dups.exists() {
+        csv_lines(&dups)[1..].to_vec()
+    } else {
+        Vec::new()
+    };
+    let got = rows(
+        &db,
+        &format!(
+            "SELECT {}, line::VARCHAR, kind, {}, kept_line::VARCHAR FROM salespipe.duplicates
+             ORDER BY ALL",
+            rel("file"),
+            rel("kept_file")
+        ),
+    );
+    assert_eq!(got, expected_dups, "{name}: duplicates");
 
     for e in std::fs::read_dir(src.join("expected")).unwrap() {
         let path = e.unwrap().path();
@@ -108,4 +112,11 @@ fn reexported() {
 #[test]
 fn unknown_references() {
     run_scenario("unknown_references");
+}
+
+/// A key whose first value comes back after a newer one: the version with the latest
+/// copy wins (A at 10.00, B at 5.00), each copy dropped as exact, the others superseded.
+#[test]
+fn copy_after_newer() {
+    run_scenario("copy_after_newer");
 }

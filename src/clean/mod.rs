@@ -620,8 +620,10 @@ pub fn clean(
             .as_ref()
             .map(|l| format!("{} DESC NULLS LAST, ", ident(l)))
             .unwrap_or_default();
+        // A version is as recent as its last copy: line 2 = A, 3 = B, 4 = A again loads
+        // A (kept at line 2, its first copy), not B.
         let w = format!(
-            "OVER (PARTITION BY {} ORDER BY {latest}_file DESC, _line DESC)",
+            "OVER (PARTITION BY {} ORDER BY {latest}_last_file DESC, _last_line DESC)",
             key.join(", ")
         );
         (
@@ -639,7 +641,11 @@ pub fn clean(
              SELECT *,
                  row_number() OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_rn,
                  first_value(_file) OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_file,
-                 first_value(_line) OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_line
+                 first_value(_line) OVER (PARTITION BY {exact_part} ORDER BY _file, _line) AS _exact_line,
+                 last_value(_file) OVER (PARTITION BY {exact_part} ORDER BY _file, _line
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS _last_file,
+                 last_value(_line) OVER (PARTITION BY {exact_part} ORDER BY _file, _line
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS _last_line
              FROM v
          ), d AS (
              SELECT _file, _line, _exact_rn, _exact_file, _exact_line,
