@@ -792,8 +792,12 @@ def kpis(sample, customers, products, orders, lines, fx):
     for sp in recs(SPEND):
         spend[sp["campaign_id"]] = spend.get(sp["campaign_id"], Decimal("0.00")) + sp["spend"]
     campaigns = []
+    window = {c["campaign_id"]: (c["start_date"], c["end_date"] + datetime.timedelta(days=30))
+              for c in recs(CAMPAIGNS)}
     for cid in sorted(campaign_ids):
-        ls = [l for l in sold.values() if l["campaign_id"] == cid]
+        # Attributed: placed from the campaign's start to 30 days after its end.
+        start, end = window[cid]
+        ls = [l for l in sold.values() if l["campaign_id"] == cid and start <= l["date"] <= end]
         rev = sum((l["net_revenue"] for l in ls), Decimal("0.00"))
         gp = rev - sum((l["cogs"] for l in ls), Decimal("0.00"))
         sp = spend.get(cid, Decimal("0.00"))
