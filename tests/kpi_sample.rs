@@ -216,6 +216,7 @@ fn cross_check(db: &duckdb::Connection, kpi: &Value) {
                 retention_pct
          FROM kpi_customer_retention_yearly WHERE year = 2025 AND region = 'All'",
     );
+    assert_eq!(got.len(), 1, "one row for 2025, all regions");
     assert_eq!(
         got[0][..4],
         [
@@ -238,6 +239,7 @@ fn cross_check(db: &duckdb::Connection, kpi: &Value) {
                 text(&c["months_since_first"])
             ),
         );
+        assert_eq!(got.len(), 1, "one row per cohort and month: {c}");
         assert_eq!(
             got[0][..3],
             [

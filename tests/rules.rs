@@ -424,6 +424,10 @@ sources:
     assert_eq!(parquet("renamed"), vec![vec!["1", "***"]]);
     let rejects = parquet("rejects");
     assert!(
+        !rejects.is_empty(),
+        "the rejects export holds the masked rows"
+    );
+    assert!(
         rejects
             .iter()
             .flatten()
