@@ -573,6 +573,19 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         LoadMode::Snapshot if changed.is_empty() && loaded_files == files.len() => None,
         LoadMode::Snapshot => reload(files),
         LoadMode::Incremental | LoadMode::Append if changed.is_empty() => None,
+        // An appended file that changed (a log that grew) would append its old rows
+        // twice: the source is rebuilt from all its files instead.
+        LoadMode::Append
+            if changed
+                .iter()
+                .any(|f| previous.contains_key(f.path.to_string_lossy().as_ref())) =>
+        {
+            tracing::info!(
+                "`{}`: a file already appended has changed; rebuilding the source from all its files",
+                s.config.name
+            );
+            reload(files)
+        }
         LoadMode::Incremental | LoadMode::Append => Some(LoadPlan {
             files: changed,
             replace: false,

@@ -376,6 +376,25 @@ fn append_load_adds_new_files() {
 }
 
 #[test]
+fn an_appended_file_that_grew_is_not_appended_twice() {
+    let dir = orders_fixture("append");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // The day's log gains a line after the first run.
+    write(
+        dir.path(),
+        "data/orders_2026-01-01.csv",
+        "id,status,updated_at\nA,open,2026-01-01 10:00:00\nB,open,2026-01-01 11:00:00\n\
+         C,open,2026-01-01 12:00:00\n",
+    );
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["B", "open"], vec!["C", "open"]]
+    );
+}
+
+#[test]
 fn a_second_run_on_a_locked_warehouse_is_refused() {
     let dir = orders_fixture("snapshot");
     std::fs::create_dir_all(dir.path().join("out")).unwrap();
