@@ -608,6 +608,23 @@ fn an_unterminated_quote_rejects_the_rest_of_the_file_as_one_record() {
 }
 
 #[test]
+fn a_file_whose_only_record_is_ragged_loads_it_as_a_reject() {
+    let dir = ragged_fixture();
+    write(dir.path(), "data/ragged.csv", "id,name,amount\n1,a\n");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(scalar(&db, "SELECT count(*)::VARCHAR FROM ragged"), "0");
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, rule, message, raw_text FROM salespipe.rejects
+             WHERE source = 'ragged'"
+        ),
+        vec![vec!["2", "parse", "expected 3 fields, found 2", "1,a"]]
+    );
+}
+
+#[test]
 fn a_file_where_no_record_fits_the_header_stops_the_run() {
     let dir = ragged_fixture();
     salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);

@@ -148,8 +148,8 @@ pub struct FileRead<'a> {
 /// `_parse_error` at their exact physical line, and renumbers the file's other
 /// records. Returns false when nothing was set aside (the caller's numbering stands).
 ///
-/// A file whose records all fail, with none fitting the header, stops the run: it is
-/// not the declared kind of file (a wrong delimiter or quote, or not CSV at all). So
+/// A file of several records that all fail, with none fitting the header, stops the
+/// run: it is not the declared kind of file (a wrong delimiter or quote, or not CSV at all). So
 /// does text that is not valid UTF-8.
 pub fn place_rejects(wh: &Warehouse, cfg: &SourceConfig, file: &FileRead<'_>) -> Result<bool> {
     let FileRead {
@@ -191,7 +191,9 @@ pub fn place_rejects(wh: &Warehouse, cfg: &SourceConfig, file: &FileRead<'_>) ->
             |r| r.get(0),
         )
         .ctx(|| format!("numbering lines of `{label}`"))?;
-    if good == 0 {
+    // Several records and none fits: the file is not what the source declares. A single
+    // record that does not fit is just a bad row, set aside like any other.
+    if good == 0 && rejected.len() > 1 {
         let (first, line) = (&rejected[0], scan.reject_lines[0]);
         return Err(Error::Run(format!(
             "`{label}`: none of its {} records fits the header's {fields} fields (line {line}: \
