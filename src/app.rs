@@ -115,7 +115,7 @@ fn source_names(p: &Pipeline) -> Vec<String> {
 }
 
 fn discover(p: &Pipeline) -> Result<ModelGraph> {
-    Ok(models::discover(&p.models_dir, &source_names(p))?)
+    Ok(crate::forecast::node::discover(p)?)
 }
 
 /// `plan` and `run --dry-run`.

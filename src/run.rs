@@ -123,7 +123,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         .iter()
         .map(|s| s.config.name.clone())
         .collect();
-    let graph = models::discover(&pipeline.models_dir, &sources)?;
+    let graph = crate::forecast::node::discover(pipeline)?;
     let selected = if opts.select.is_empty() {
         None
     } else {

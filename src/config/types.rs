@@ -45,6 +45,9 @@ pub struct PipelineFile {
     /// What happens to the values of columns marked `pii: true`.
     #[serde(default)]
     pub privacy: PrivacyConfig,
+    /// Forecast nodes of the model graph, computed in Rust (README, "Forecasts").
+    #[serde(default)]
+    pub forecasts: Vec<ForecastConfig>,
 }
 
 /// Handling of personal data (columns marked `pii: true`).
@@ -698,4 +701,132 @@ pub struct ReportConfig {
     /// `$period_start`, `$period_end`, `$prev_start`, `$prev_end`, `$year_ago_start`,
     /// `$year_ago_end` are bound.
     pub queries: BTreeMap<String, String>,
+}
+
+/// The period of a forecast's series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grain {
+    /// ISO weeks, Monday to Sunday.
+    Week,
+    /// Calendar months.
+    Month,
+    /// Calendar quarters.
+    Quarter,
+}
+
+impl Grain {
+    /// `week`, `month` or `quarter` (also DuckDB's `date_trunc` part).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grain::Week => "week",
+            Grain::Month => "month",
+            Grain::Quarter => "quarter",
+        }
+    }
+
+    /// Periods in a year: the default season length.
+    pub fn season(self) -> usize {
+        match self {
+            Grain::Week => 52,
+            Grain::Month => 12,
+            Grain::Quarter => 4,
+        }
+    }
+}
+
+/// One forecast node: a measure of a SQL model (or source) summed per key and period,
+/// forecast per key. It writes the tables `<name>` (the points with their intervals),
+/// `<name>_accuracy` (the model chosen per key and its backtest) and `<name>_realised`
+/// (earlier runs' forecasts against the actuals that have arrived since).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastConfig {
+    /// Name of the forecast table; also the prefix of its other tables.
+    pub name: String,
+    /// Free text shown by `salespipe models`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The model or source read.
+    pub input: String,
+    /// Columns identifying one series, e.g. `[category, region]`; empty for one series.
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// Date (or timestamp) column; rows are grouped into the period containing it.
+    pub period: String,
+    /// Numeric column summed per key and period.
+    pub measure: String,
+    /// `week`, `month` or `quarter`.
+    pub grain: Grain,
+    /// Periods forecast after the last closed one.
+    pub horizon: usize,
+    /// Periods in a season (default: 52, 12 or 4 by grain; 1 for none).
+    #[serde(default)]
+    pub season_length: Option<usize>,
+    /// Model families that compete, in tie-breaking order (default: all of them).
+    #[serde(default = "default_candidates")]
+    pub candidates: Vec<crate::forecast::ModelKind>,
+    /// Rolling-origin backtest windows (default 3).
+    #[serde(default = "default_origins")]
+    pub origins: usize,
+    /// Periods between backtest origins (default 1).
+    #[serde(default = "default_step")]
+    pub step: usize,
+    /// `mase` (default) or `wape`: the backtest measure that picks the model.
+    #[serde(default)]
+    pub metric: crate::forecast::Metric,
+    /// The measure is never below zero: points and bounds are clamped at 0.
+    #[serde(default)]
+    pub non_negative: bool,
+    /// Projected period-end attainment against a targets model.
+    #[serde(default)]
+    pub vs_target: Option<VsTargetConfig>,
+}
+
+/// Forecast against target: per key and per roll-up level, for the months, quarters and
+/// years not yet closed, the actuals so far plus the forecast of the rest, against the
+/// sum of the targets, and the probability of reaching the target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VsTargetConfig {
+    /// Table name (default `forecast_vs_target`).
+    #[serde(default = "default_vs_target_name")]
+    pub name: String,
+    /// The model (or source) of targets, with the forecast's key columns.
+    pub targets: String,
+    /// Its date column, one row per key and period (default: the forecast's `period`).
+    #[serde(default)]
+    pub period: Option<String>,
+    /// Its target column.
+    pub target: String,
+    /// Its columns that roll keys up, e.g. `[team, region]`, taken from the target row
+    /// of each month.
+    #[serde(default)]
+    pub levels: Vec<String>,
+    /// The `level` value of the key rows (default: the keys joined by `_`).
+    #[serde(default)]
+    pub key_level: Option<String>,
+    /// The `level` value of the grand total (default `total`).
+    #[serde(default = "default_total_level")]
+    pub total_level: String,
+}
+
+fn default_candidates() -> Vec<crate::forecast::ModelKind> {
+    crate::forecast::ModelKind::ALL.to_vec()
+}
+
+fn default_origins() -> usize {
+    3
+}
+
+fn default_step() -> usize {
+    1
+}
+
+fn default_vs_target_name() -> String {
+    "forecast_vs_target".into()
+}
+
+fn default_total_level() -> String {
+    "total".into()
 }

@@ -30,6 +30,29 @@ pub struct Pipeline {
     pub sources: Vec<ResolvedSource>,
     /// Reports with resolved template and query paths.
     pub reports: Vec<ResolvedReport>,
+    /// Forecast declarations with the positions of their keys, for later messages.
+    pub forecasts: Vec<ResolvedForecast>,
+}
+
+/// A forecast declaration and where its fields are in the pipeline file.
+#[derive(Debug, Clone)]
+pub struct ResolvedForecast {
+    /// The declaration.
+    pub config: ForecastConfig,
+    /// Line and column of each field by its path inside the declaration (`name`,
+    /// `input`, `keys[0]`, `vs_target.targets`, ...).
+    pub positions: BTreeMap<String, (usize, usize)>,
+}
+
+impl ResolvedForecast {
+    /// Line and column of `field` (falls back to the declaration's `name`).
+    pub fn at(&self, field: &str) -> (usize, usize) {
+        self.positions
+            .get(field)
+            .or_else(|| self.positions.get("name"))
+            .copied()
+            .unwrap_or((0, 0))
+    }
 }
 
 /// A source with its files found on disk.
@@ -176,6 +199,7 @@ impl Checker<'_> {
         let sources = self.check_sources(&config.sources);
         self.check_latest_from(&config);
         let reports = self.check_reports(&config.reports);
+        let forecasts = self.check_forecasts(&config);
         let order = match load_order(&sources) {
             Ok(order) => order,
             Err(cycle) => {
@@ -209,8 +233,205 @@ impl Checker<'_> {
             models_dir,
             sources: order.into_iter().map(|i| sources[i].clone()).collect(),
             reports,
+            forecasts,
             config,
         })
+    }
+
+    /// Forecast declarations (E050): names of the tables they write, columns named as
+    /// identifiers, settings in range. The input's columns are checked when the graph is
+    /// planned or built.
+    fn check_forecasts(&mut self, config: &PipelineFile) -> Vec<ResolvedForecast> {
+        let sources: BTreeSet<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+        let mut tables: BTreeMap<String, String> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (i, f) in config.forecasts.iter().enumerate() {
+            let at = format!("forecasts[{i}]");
+            let mut own: Vec<(String, String)> = vec![(format!("{at}.name"), f.name.clone())];
+            for suffix in ["accuracy", "realised"] {
+                own.push((format!("{at}.name"), format!("{}_{suffix}", f.name)));
+            }
+            if let Some(v) = &f.vs_target {
+                own.push((format!("{at}.vs_target.name"), v.name.clone()));
+            }
+            for (path, table) in &own {
+                if !is_valid_ident(table) {
+                    self.error(
+                        path,
+                        "E050",
+                        format!(
+                            "invalid forecast table name `{table}`: use letters, digits and `_` \
+                             (at most 63 characters)"
+                        ),
+                    );
+                } else if sources.contains(table.as_str()) {
+                    self.error(
+                        path,
+                        "E050",
+                        format!("forecast table `{table}` has the name of a source"),
+                    );
+                } else if let Some(other) = tables.get(table) {
+                    self.error(
+                        path,
+                        "E050",
+                        format!("forecast table `{table}` is also written by `{other}`"),
+                    );
+                } else {
+                    tables.insert(table.clone(), f.name.clone());
+                }
+            }
+            let mut idents: Vec<(String, &str, &str)> = vec![
+                (format!("{at}.input"), "input", f.input.as_str()),
+                (format!("{at}.period"), "period", f.period.as_str()),
+                (format!("{at}.measure"), "measure", f.measure.as_str()),
+            ];
+            for (k, key) in f.keys.iter().enumerate() {
+                idents.push((format!("{at}.keys[{k}]"), "keys", key.as_str()));
+            }
+            if let Some(v) = &f.vs_target {
+                idents.push((
+                    format!("{at}.vs_target.targets"),
+                    "vs_target.targets",
+                    &v.targets,
+                ));
+                idents.push((
+                    format!("{at}.vs_target.target"),
+                    "vs_target.target",
+                    &v.target,
+                ));
+                if let Some(p) = &v.period {
+                    idents.push((format!("{at}.vs_target.period"), "vs_target.period", p));
+                }
+                for (k, l) in v.levels.iter().enumerate() {
+                    idents.push((format!("{at}.vs_target.levels[{k}]"), "vs_target.levels", l));
+                }
+            }
+            for (path, field, value) in &idents {
+                if !is_valid_ident(value) {
+                    self.error(
+                        path,
+                        "E050",
+                        format!("invalid name `{value}` in `{field}`: use letters, digits and `_`"),
+                    );
+                }
+            }
+            let mut seen = BTreeSet::new();
+            let named = f
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(k, c)| (format!("{at}.keys[{k}]"), c))
+                .chain([
+                    (format!("{at}.period"), &f.period),
+                    (format!("{at}.measure"), &f.measure),
+                ]);
+            for (path, c) in named {
+                if !seen.insert(c.as_str()) {
+                    self.error(
+                        &path,
+                        "E050",
+                        format!("column `{c}` is named twice among `keys`, `period` and `measure`"),
+                    );
+                }
+            }
+            if own.iter().any(|(_, t)| *t == f.input) {
+                self.error(
+                    &format!("{at}.input"),
+                    "E050",
+                    format!(
+                        "forecast `{}` cannot read its own table `{}`",
+                        f.name, f.input
+                    ),
+                );
+            }
+            let spec = crate::forecast::ForecastSpec {
+                horizon: f.horizon,
+                season_length: f.season_length.unwrap_or(f.grain.season()),
+                candidates: f.candidates.clone(),
+                origins: f.origins,
+                step: f.step,
+                metric: f.metric,
+            };
+            for (field, bad) in [
+                ("horizon", f.horizon == 0),
+                ("season_length", spec.season_length == 0),
+                ("origins", f.origins == 0),
+                ("step", f.step == 0),
+            ] {
+                if bad {
+                    self.error(
+                        &format!("{at}.{field}"),
+                        "E050",
+                        format!("`{field}` must be at least 1"),
+                    );
+                }
+            }
+            if f.candidates.is_empty() {
+                self.error(
+                    &format!("{at}.candidates"),
+                    "E050",
+                    "`candidates` is empty; list at least one model, e.g. [naive, ets]".into(),
+                );
+            }
+            let mut kinds = BTreeSet::new();
+            for (k, c) in f.candidates.iter().enumerate() {
+                if !kinds.insert(c.name()) {
+                    self.error(
+                        &format!("{at}.candidates[{k}]"),
+                        "E050",
+                        format!("model `{c}` is listed twice in `candidates`"),
+                    );
+                }
+            }
+            if let Some(v) = &f.vs_target {
+                if f.grain == Grain::Week {
+                    self.error(
+                        &format!("{at}.vs_target"),
+                        "E050",
+                        "`vs_target` needs a monthly or quarterly forecast (`grain: month` or \
+                         `grain: quarter`)"
+                            .into(),
+                    );
+                }
+                for (k, l) in v.levels.iter().enumerate() {
+                    if f.keys.contains(l) {
+                        self.error(
+                            &format!("{at}.vs_target.levels[{k}]"),
+                            "E050",
+                            format!("level `{l}` is a key of the forecast; levels roll keys up"),
+                        );
+                    }
+                }
+            }
+            let mut positions = BTreeMap::new();
+            let mut fields: Vec<String> = [
+                "name",
+                "input",
+                "period",
+                "measure",
+                "vs_target",
+                "vs_target.name",
+                "vs_target.targets",
+                "vs_target.period",
+                "vs_target.target",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            fields.extend((0..f.keys.len()).map(|k| format!("keys[{k}]")));
+            if let Some(v) = &f.vs_target {
+                fields.extend((0..v.levels.len()).map(|k| format!("vs_target.levels[{k}]")));
+            }
+            for field in fields {
+                let pos = self.positions.value(&format!("{at}.{field}"));
+                positions.insert(field, (pos.line, pos.column));
+            }
+            out.push(ResolvedForecast {
+                config: f.clone(),
+                positions,
+            });
+        }
+        out
     }
 
     fn check_sources(&mut self, sources: &[SourceConfig]) -> Vec<ResolvedSource> {

@@ -27,13 +27,14 @@
 //!    series for the forecast. Non-negative measures are clamped at zero, points and
 //!    bounds alike.
 //!
-//! Not wired into the model graph yet: a forecast node will read keys, period and
-//! measure from a SQL model, build one [`Series`] per key, call [`fit_many`] and write
-//! the `forecast` and `forecast_accuracy` tables from the results.
+//! [`node`] wires this into the model graph: a forecast declared in the pipeline reads
+//! keys, period and measure from a SQL model, builds one [`Series`] per key, calls
+//! [`fit_many`] and writes its tables.
 
 mod ets;
 mod intermittent;
 mod naive;
+pub mod node;
 mod optim;
 pub mod series;
 mod stats;

@@ -171,11 +171,14 @@ mod tests {
     struct Doubler;
 
     impl ComputedNode for Doubler {
-        fn columns(&self) -> Vec<(String, String)> {
-            vec![
+        fn columns(
+            &self,
+            _wh: &Warehouse,
+        ) -> std::result::Result<Vec<(String, String)>, Vec<crate::error::Diagnostic>> {
+            Ok(vec![
                 ("region".into(), "VARCHAR".into()),
                 ("amount".into(), "DECIMAL(18,2)".into()),
-            ]
+            ])
         }
         fn build(&self, wh: &Warehouse, relation: &str, _vars: &TemplateVars) -> Result<()> {
             wh.exec(&format!(
@@ -199,6 +202,8 @@ mod tests {
             deps: ["sales".to_string()].into(),
             description: Some("sales x 2".into()),
             declared_in: PathBuf::from("pipeline.yaml"),
+            at: (1, 1),
+            dep_at: Default::default(),
             partition_by: Vec::new(),
             order_by: Vec::new(),
             tests: vec![DataTest {

@@ -74,8 +74,13 @@ impl std::str::FromStr for Materialized {
 /// and writes one table, inside the run's data transaction.
 pub trait ComputedNode: fmt::Debug + Send + Sync {
     /// The columns of the table it writes (name, DuckDB type), so that `plan` can bind
-    /// the models downstream before any data exists.
-    fn columns(&self) -> Vec<(String, String)>;
+    /// the models downstream before any data exists. `wh` holds its dependencies (as
+    /// empty tables or views when planning), so the node can check the columns it reads;
+    /// problems come back placed in the file that declares it.
+    fn columns(
+        &self,
+        wh: &Warehouse,
+    ) -> std::result::Result<Vec<(String, String)>, Vec<Diagnostic>>;
     /// Creates (or replaces) the table `relation`, already quoted, e.g.
     /// `"main"."forecasts"`.
     fn build(&self, wh: &Warehouse, relation: &str, vars: &TemplateVars) -> Result<()>;
@@ -92,6 +97,10 @@ pub struct ComputedSpec {
     pub description: Option<String>,
     /// The file that declares it (for messages).
     pub declared_in: PathBuf,
+    /// Line and column of the declaration (for messages).
+    pub at: (usize, usize),
+    /// Line and column where each dependency is named, when known.
+    pub dep_at: BTreeMap<String, (usize, usize)>,
     /// Hive partition columns of its export.
     pub partition_by: Vec<String>,
     /// Sort columns of its export.
@@ -279,8 +288,8 @@ pub fn discover_with(
         if nodes.iter().any(|n| n.name == c.name) || sources.contains(&c.name) {
             diags.push(Diagnostic {
                 file: c.declared_in.clone(),
-                line: 0,
-                column: 0,
+                line: c.at.0,
+                column: c.at.1,
                 code: "E030",
                 message: format!(
                     "computed node `{}` has the name of a model or source",
@@ -289,7 +298,15 @@ pub fn discover_with(
             });
             continue;
         }
-        refs_at.push(c.deps.iter().map(|d| (d.clone(), 0, 0)).collect());
+        refs_at.push(
+            c.deps
+                .iter()
+                .map(|d| {
+                    let (line, col) = c.dep_at.get(d).copied().unwrap_or(c.at);
+                    (d.clone(), line, col)
+                })
+                .collect(),
+        );
         nodes.push(Node {
             name: c.name,
             kind: NodeKind::Computed(c.node),

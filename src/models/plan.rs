@@ -217,14 +217,25 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
                         continue;
                     }
                 }
-                NodeKind::Computed(c) => {
-                    let cols: Vec<String> = c
-                        .columns()
-                        .iter()
-                        .map(|(n, t)| format!("{} {t}", ident(n)))
-                        .collect();
-                    wh.exec(&format!("CREATE TABLE {rel} ({})", cols.join(", ")))?;
-                }
+                NodeKind::Computed(c) => match c.columns(&wh) {
+                    Ok(cols) => {
+                        let cols: Vec<String> = cols
+                            .iter()
+                            .map(|(n, t)| format!("{} {t}", ident(n)))
+                            .collect();
+                        wh.exec(&format!("CREATE TABLE {rel} ({})", cols.join(", ")))?;
+                    }
+                    Err(diags) => {
+                        errors.extend(diags.into_iter().map(|mut d| {
+                            d.file = shown(&d.file);
+                            d
+                        }));
+                        planned.status = PlanStatus::Failed;
+                        bad.insert(node.name.clone());
+                        nodes.push(planned);
+                        continue;
+                    }
+                },
             }
         }
         planned.columns = columns(&wh, &rel)?;
