@@ -63,6 +63,76 @@ fn sample_kpis_match_the_cross_check_and_show_every_story() {
     .unwrap();
     cross_check(&db, &expected["kpi"]);
     stories(&db);
+    forecasts(&db, dir.path());
+}
+
+/// The forecast nodes of the sample: their tables and Parquet, and the planted Q4
+/// season in the category x region forecast.
+fn forecasts(db: &duckdb::Connection, dir: &std::path::Path) {
+    for t in [
+        "forecast_category_region",
+        "forecast_category_region_accuracy",
+        "forecast_category_region_realised",
+        "forecast_rep",
+        "forecast_rep_accuracy",
+        "forecast_vs_target",
+    ] {
+        assert!(dir.join("out/parquet").join(t).is_dir(), "{t}");
+    }
+    // One forecast per category x region cell with history, 12 months from October 2026.
+    let cells = q(
+        db,
+        "SELECT count(DISTINCT (category, region)), min(period), max(period), count(*)
+         FROM forecast_category_region",
+    );
+    let expected_cells = q(
+        db,
+        "SELECT count(DISTINCT (category, region)) FROM kpi_sales_monthly
+         WHERE month <= DATE '2026-09-01'",
+    );
+    assert_eq!(cells[0][0], expected_cells[0][0]);
+    assert_eq!(&cells[0][1..3], &["2026-10-01", "2027-09-01"]);
+    // The planted season: every month of Q4 2026 forecast above every month of 2027
+    // (company total), and Q4 above the rest of the year in most cells.
+    let totals = q(
+        db,
+        "SELECT period, sum(point) FROM forecast_category_region GROUP BY period ORDER BY period",
+    );
+    let v: Vec<f64> = totals.iter().map(|r| r[1].parse().unwrap()).collect();
+    let q4_min = v[..3].iter().copied().fold(f64::INFINITY, f64::min);
+    let rest_max = v[3..].iter().copied().fold(0.0, f64::max);
+    assert!(
+        q4_min > 1.15 * rest_max,
+        "Q4 {:?} vs the rest {:?}",
+        &v[..3],
+        &v[3..]
+    );
+    let seasonal = q(
+        db,
+        "SELECT count(*) FILTER (WHERE q4 > other), count(*) FROM (
+             SELECT category, region,
+                 avg(point) FILTER (WHERE month(period) >= 10) AS q4,
+                 avg(point) FILTER (WHERE month(period) < 10) AS other
+             FROM forecast_category_region GROUP BY ALL)",
+    );
+    let (up, all): (u32, u32) = (
+        seasonal[0][0].parse().unwrap(),
+        seasonal[0][1].parse().unwrap(),
+    );
+    assert!(up * 3 >= all * 2, "{up} of {all} cells show the Q4 season");
+    // Forecast vs target: the company's year 2026 = Jan-Sep actuals + Q4 forecast.
+    let company = q(
+        db,
+        "SELECT v.actual_to_date = (SELECT sum(net_revenue) FROM kpi_sales_monthly
+                 WHERE month BETWEEN DATE '2026-01-01' AND DATE '2026-09-01'),
+             v.forecast_rest = (SELECT CAST(sum(point) AS DECIMAL(18, 2)) FROM forecast_rep
+                 WHERE period <= DATE '2026-12-01'),
+             v.target = (SELECT sum(monthly_target) FROM fct_targets_monthly WHERE year = 2026),
+             v.probability BETWEEN 0 AND 1
+         FROM forecast_vs_target AS v
+         WHERE level = 'company' AND period_type = 'year' AND period_start = DATE '2026-01-01'",
+    );
+    assert_eq!(company, vec![vec!["true"; 4]]);
 }
 
 fn cross_check(db: &duckdb::Connection, kpi: &Value) {

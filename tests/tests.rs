@@ -10,6 +10,9 @@ mod anomalies;
 mod common;
 /// Config errors: syntax/type errors and collected semantic errors with locations.
 mod config_errors;
+/// Forecast nodes: exact seasonal naive values, gaps, fallbacks, clamps, forecast vs
+/// target, per-as-of history and realised accuracy, config errors.
+mod forecast;
 /// Ingestion: readers, normalisation, reject lines, manifest, load modes, lock.
 mod ingest;
 /// KPI models on a small hand-made company: every formula and edge case worked out by hand.
