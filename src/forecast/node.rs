@@ -655,6 +655,7 @@ impl ForecastNode {
     fn build_forecast(&self, wh: &Warehouse, relation: &str, as_of: NaiveDate) -> Result<()> {
         let d = &self.decl;
         let c = &d.cfg;
+        let start = Instant::now();
         let keys = self.keys_or_error(wh)?;
         self.ensure_history(wh, &keys)?;
         let (last_closed, open_start) = d.closed(as_of);
@@ -742,15 +743,11 @@ impl ForecastNode {
             })
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| Error::Run(format!("forecast `{}`: {e}", c.name)))?;
+        let read = start.elapsed().as_secs_f64();
         let clock = Instant::now();
         let fits = fit_many(&series, &d.spec)
             .map_err(|e| Error::Run(format!("forecast `{}`: {e}", c.name)))?;
-        tracing::info!(
-            "forecast `{}`: {} series fitted in {:.3} s",
-            c.name,
-            fits.len(),
-            clock.elapsed().as_secs_f64()
-        );
+        let fitted = clock.elapsed().as_secs_f64();
         wh.exec(&format!(
             "CREATE TABLE {pts} (__sid INTEGER, __period DATE, __ahead INTEGER, point DOUBLE,
                  lo80 DOUBLE, hi80 DOUBLE, lo95 DOUBLE, hi95 DOUBLE, model VARCHAR);
@@ -806,8 +803,14 @@ impl ForecastNode {
                 ),
                 [as_of],
             )
-            .map(|_| ())
-            .ctx(|| format!("forecast `{}`: writing {relation}", c.name))
+            .ctx(|| format!("forecast `{}`: writing {relation}", c.name))?;
+        tracing::info!(
+            "forecast `{}`: {} series; read {read:.3} s, fitted {fitted:.3} s, total {:.3} s",
+            c.name,
+            fits.len(),
+            start.elapsed().as_secs_f64()
+        );
+        Ok(())
     }
 
     fn build_accuracy(&self, wh: &Warehouse, relation: &str, as_of: NaiveDate) -> Result<()> {
