@@ -132,6 +132,9 @@ pub fn specs(pipeline: &Pipeline) -> Vec<ComputedSpec> {
                 ),
             ));
         }
+        if let (Some(user), Some(first)) = (&c.description, tables.first_mut()) {
+            first.4 = format!("{user}. {}", first.4);
+        }
         for (table, name, deps, order_by, description) in tables {
             let mut dep_at = BTreeMap::new();
             for d in &deps {
@@ -1230,6 +1233,104 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    fn decl(grain: Grain, keys: &[&str]) -> ResolvedForecast {
+        let text = format!(
+            "{{ name: fc, input: t, keys: [{}], period: d, measure: v, grain: {}, horizon: 2,
+                candidates: [naive], non_negative: true }}",
+            keys.join(", "),
+            grain.as_str()
+        );
+        let cfg: ForecastConfig =
+            crate::config::yaml::parse(&text, std::path::Path::new("t.yaml")).unwrap();
+        ResolvedForecast {
+            config: cfg,
+            positions: BTreeMap::new(),
+        }
+    }
+
+    fn memory() -> Warehouse {
+        Warehouse {
+            conn: duckdb::Connection::open_in_memory().unwrap(),
+            path: PathBuf::new(),
+        }
+    }
+
+    #[test]
+    fn weekly_series_without_keys_ends_at_the_last_closed_week() {
+        // Ten weeks from Monday 2026-07-06, value = week number (1..10) split over two
+        // days; as of Wednesday 2026-09-16, the week of 09-14 (week 11) is still open
+        // and its row is not read: the last closed week is 09-07 (value 10).
+        let wh = memory();
+        wh.exec(
+            "CREATE TABLE t AS
+             SELECT DATE '2026-07-06' + INTERVAL (7 * (w - 1)) DAY + INTERVAL (k) DAY AS d,
+                 CAST(w AS DOUBLE) / 2 AS v
+             FROM range(1, 12) AS a(w), range(0, 2) AS b(k)",
+        )
+        .unwrap();
+        let f = decl(Grain::Week, &[]);
+        let d = Arc::new(Decl::new(&f, PathBuf::from("p.yaml")));
+        let node = |table| ForecastNode {
+            decl: d.clone(),
+            table,
+        };
+        let vars = TemplateVars::new(NaiveDate::from_ymd_opt(2026, 9, 16).unwrap());
+        let cols = node(Table::Forecast).columns(&wh).unwrap();
+        assert_eq!(cols[0], ("period".to_string(), "DATE".to_string()));
+        for (t, name) in [
+            (Table::Forecast, "fc"),
+            (Table::Accuracy, "fc_accuracy"),
+            (Table::Realised, "fc_realised"),
+        ] {
+            node(t).build(&wh, &qualified("main", name), &vars).unwrap();
+        }
+        let mut stmt = wh
+            .conn
+            .prepare("SELECT period::VARCHAR, periods_ahead, point FROM fc ORDER BY period")
+            .unwrap();
+        let got: Vec<(String, i32, f64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("2026-09-14".to_string(), 1, 10.0),
+                ("2026-09-21".to_string(), 2, 10.0)
+            ]
+        );
+        let (n, last, fallback): (i32, String, bool) = wh
+            .conn
+            .query_row(
+                "SELECT n_periods, last_period::VARCHAR, fallback FROM fc_accuracy",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((n, last.as_str(), fallback), (10, "2026-09-07", false));
+        assert_eq!(wh.count("fc_realised").unwrap(), 0);
+    }
+
+    #[test]
+    fn a_key_named_like_an_output_column_is_refused() {
+        let wh = memory();
+        wh.exec("CREATE TABLE t (model VARCHAR, d DATE, v DOUBLE)")
+            .unwrap();
+        let f = decl(Grain::Month, &["model"]);
+        let d = Arc::new(Decl::new(&f, PathBuf::from("p.yaml")));
+        let err = ForecastNode {
+            decl: d,
+            table: Table::Forecast,
+        }
+        .columns(&wh)
+        .unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert!(err[0]
+            .message
+            .starts_with("key `model` has the name of a column"));
+    }
 
     #[test]
     fn periods_number_consecutively_and_map_back() {
