@@ -217,14 +217,7 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
                         continue;
                     }
                 }
-                NodeKind::Computed(c) => {
-                    let cols: Vec<String> = c
-                        .columns()
-                        .iter()
-                        .map(|(n, t)| format!("{} {t}", ident(n)))
-                        .collect();
-                    wh.exec(&format!("CREATE TABLE {rel} ({})", cols.join(", ")))?;
-                }
+                NodeKind::Computed(c) => c.plan(&wh, &rel, &vars)?,
             }
         }
         planned.columns = columns(&wh, &rel)?;
