@@ -82,16 +82,9 @@ fn parquet_exports(db: &duckdb::Connection, parquet: &std::path::Path) {
                 &format!("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {rel})"),
             )
         };
+        assert_eq!(schema(&mem, &files), schema(db, t), "{t}: Parquet schema");
         assert_eq!(
-            schema(&mem, &files),
-            schema(db, t),
-            "{t}: Parquet schema"
-        );
-        assert_eq!(
-            scalar(
-                &mem,
-                &format!("SELECT count(*)::VARCHAR FROM {files}")
-            ),
+            scalar(&mem, &format!("SELECT count(*)::VARCHAR FROM {files}")),
             scalar(db, &format!("SELECT count(*)::VARCHAR FROM {t}")),
             "{t}: Parquet rows"
         );
