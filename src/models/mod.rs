@@ -533,6 +533,56 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_model_gets_its_snapshot_node_right_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("kpi.sql"),
+            "-- order_by: month\n-- snapshot: true\nSELECT * FROM {{ ref(\"orders\") }}",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("later.sql"),
+            "SELECT * FROM {{ ref(\"kpi_snapshots\") }}",
+        )
+        .unwrap();
+        let graph = discover(dir.path(), &["orders".into()]).unwrap();
+        let got: Vec<(&str, &str, Option<&str>)> = graph
+            .nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.kind_name(), n.snapshot_of.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("kpi", "sql", None),
+                ("kpi_snapshots", "rust", Some("kpi")),
+                ("later", "sql", None)
+            ]
+        );
+        let snap = graph.get("kpi_snapshots").unwrap();
+        assert_eq!(snap.partition_by, vec!["as_of"]);
+        assert_eq!(snap.order_by, vec!["as_of", "month"]);
+        // Selecting the model takes its snapshot too.
+        let sel = select::resolve(&graph, &["orders".into()], &["kpi".into()]).unwrap();
+        assert_eq!(
+            sel.into_iter().collect::<Vec<_>>(),
+            vec!["kpi".to_string(), "kpi_snapshots".to_string()]
+        );
+
+        std::fs::write(
+            dir.path().join("kpi.sql"),
+            "-- materialized: view\n-- snapshot: true\nSELECT 1",
+        )
+        .unwrap();
+        let err = discover(dir.path(), &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`snapshot: true` needs `materialized: table`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn orders_topologically_and_reports_cycles() {
         let nodes = vec![
             node("c", &["b"]),

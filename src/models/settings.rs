@@ -646,9 +646,10 @@ mod tests {
             "-- materialized: view\n-- description: x y\n-- partition_by: year, month\n\
              -- order_by: id\n-- test: { unique: [id, day] }\n\
              -- test: { not_null: [id, day], severity: warn }\n-- Note: free text\n\
-             -- order: free text too\n-- grain: one row per id\nselect 1",
+             -- order: free text too\n-- grain: one row per id\n-- snapshot: true\nselect 1",
         );
         assert!(d.is_empty(), "{d:?}");
+        assert_eq!(h.snapshot, Some((true, 10)));
         assert_eq!(h.materialized.unwrap().0, Materialized::View);
         assert_eq!(h.description.unwrap().0, "x y");
         assert_eq!(h.partition_by.unwrap().0, vec!["year", "month"]);
@@ -670,13 +671,19 @@ mod tests {
 
     #[test]
     fn header_errors_have_positions() {
-        let (_, d) =
-            header("-- materialized: tabel\n-- test: { uniq: id }\n-- descripton: x\nselect 1");
+        let (_, d) = header(
+            "-- materialized: tabel\n-- test: { uniq: id }\n-- descripton: x\n-- snapshot: yes\nselect 1",
+        );
         let got: Vec<(usize, usize, &str)> = d
             .iter()
             .map(|d| (d.line, d.column, d.message.as_str()))
             .collect();
-        assert_eq!(got.len(), 3, "{d:?}");
+        assert_eq!(got.len(), 4, "{d:?}");
+        assert_eq!(
+            got[3],
+            (4, 14, "`snapshot: yes`: expected true or false"),
+            "{d:?}"
+        );
         assert_eq!((got[0].0, got[0].1), (1, 18));
         assert!(got[0].2.contains("expected table or view"), "{d:?}");
         // `{ uniq: id }` starts at column 10; `uniq` is 2 further.
