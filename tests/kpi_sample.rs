@@ -62,6 +62,8 @@ fn sample_kpis_match_the_cross_check_and_show_every_story() {
     )
     .unwrap();
     cross_check(&db, &expected["kpi"]);
+    whole_tables(&db, &expected["kpi"]["tables"]);
+    parquet_read_back(&db, &dir.path().join("out/parquet"), &expected["parquet"]);
     stories(&db);
     forecasts(&db, dir.path());
 }
@@ -148,6 +150,248 @@ fn forecasts(db: &duckdb::Connection, dir: &std::path::Path) {
          WHERE level = 'company' AND period_type = 'year' AND period_start = DATE '2026-01-01'",
     );
     assert_eq!(company, vec![vec!["true"; 4]]);
+}
+
+/// The query of each whole table of the cross-check, its columns in the same order.
+const WHOLE_TABLES: [(&str, &str); 8] = [
+    (
+        "sales_by_month_region",
+        "SELECT month, region, sum(net_revenue), sum(gross_profit) FROM kpi_sales_monthly
+         WHERE month <= DATE '2026-09-01' GROUP BY ALL",
+    ),
+    (
+        "sales_by_month_category",
+        "SELECT month, category, sum(net_revenue), sum(gross_profit) FROM kpi_sales_monthly
+         WHERE month <= DATE '2026-09-01' GROUP BY ALL",
+    ),
+    (
+        "attainment_rep_month",
+        "SELECT entity, period_start, target, achieved, attainment_pct FROM kpi_target_attainment
+         WHERE level = 'rep' AND period_type = 'month'",
+    ),
+    (
+        "satisfaction_region_year",
+        "SELECT period_start, member, csat_responses, csat_pct, nps_responses, nps
+         FROM kpi_satisfaction WHERE period_type = 'year' AND breakdown = 'region'",
+    ),
+    (
+        "campaigns",
+        "SELECT campaign_id, spend, attributed_revenue, roas, roi FROM kpi_campaigns",
+    ),
+    (
+        "inventory_turnover_sku_2025",
+        "SELECT member, cogs, avg_inventory_cost, turnover, days_of_inventory
+         FROM kpi_inventory_turnover WHERE period_type = 'year'
+           AND period_start = DATE '2025-01-01' AND level = 'sku'",
+    ),
+    (
+        "dso_month",
+        "SELECT period_start, credit_sales, receivables, overdue_receivables, dso FROM kpi_dso
+         WHERE period_type = 'month'",
+    ),
+    (
+        "cohort_retention",
+        "SELECT cohort_month, months_since_first, cohort_size, ordering_customers,
+                active_customers, retention_pct, churn_pct FROM kpi_cohort_retention",
+    ),
+];
+
+/// Whole KPI tables against the independent computation, row by row and cell by cell:
+/// the same rows (keys), money and counts to the cent, ratios within their tolerance.
+fn whole_tables(db: &duckdb::Connection, tables: &Value) {
+    let names: Vec<&String> = tables.as_object().unwrap().keys().collect();
+    assert_eq!(names.len(), WHOLE_TABLES.len(), "{names:?}");
+    for (name, sql) in WHOLE_TABLES {
+        let want = &tables[name];
+        let tolerance: Vec<&str> = want["tolerance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        let mut got: Vec<String> = q(db, sql).into_iter().map(|r| r.join("|")).collect();
+        got.sort();
+        let want: Vec<&str> = want["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert_eq!(got.len(), want.len(), "{name}: rows");
+        assert!(!got.is_empty(), "{name}: rows");
+        for (g, w) in got.iter().zip(&want) {
+            let (gs, ws): (Vec<&str>, Vec<&str>) = (g.split('|').collect(), w.split('|').collect());
+            assert_eq!(gs.len(), tolerance.len(), "{name}: {g}");
+            for ((a, b), unit) in gs.iter().zip(&ws).zip(&tolerance) {
+                if a == b {
+                    continue;
+                }
+                assert!(
+                    !unit.is_empty() && *a != "NULL" && *b != "NULL",
+                    "{name}: got {g}, want {w}"
+                );
+                let diff = Decimal::from_str(a).unwrap() - Decimal::from_str(b).unwrap();
+                assert!(
+                    diff.abs() <= Decimal::from_str(unit).unwrap(),
+                    "{name}: got {g}, want {w} (+- {unit})"
+                );
+            }
+        }
+    }
+}
+
+/// Name, DECIMAL(p,s) columns and DATE columns of one table as written down somewhere.
+#[derive(Debug, PartialEq)]
+struct Types {
+    decimals: std::collections::BTreeMap<String, String>,
+    dates: std::collections::BTreeSet<String>,
+}
+
+/// Every Parquet export read back with the `parquet` crate (footers of every file) and,
+/// through the committed expectation, with pandas + pyarrow: the same rows as the
+/// warehouse table, DECIMAL columns with the warehouse's precision and scale (never the
+/// default DECIMAL(38,s)), DATE columns as DATE, snake_case names, one file per partition.
+fn parquet_read_back(db: &duckdb::Connection, parquet: &std::path::Path, pandas: &Value) {
+    use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(parquet.join("_manifest.json")).unwrap())
+            .unwrap();
+    let tables = manifest["tables"].as_array().unwrap();
+    let names: std::collections::BTreeSet<&str> =
+        tables.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let pandas_names: std::collections::BTreeSet<&str> = pandas
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(names, pandas_names, "tables read back by pandas");
+    assert!(names.contains("kpi_sales_monthly_snapshots"), "{names:?}");
+    // The margin of mart_monthly_sales is a DECIMAL fraction like every percentage.
+    assert_eq!(
+        pandas["mart_monthly_sales"]["decimals"]["gm_pct"],
+        "DECIMAL(18,4)"
+    );
+    assert_eq!(
+        pandas["fct_order_lines"]["decimals"]["discount_pct"],
+        "DECIMAL(5,2)"
+    );
+    let mut all_files = 0;
+    for t in tables {
+        let name = t["name"].as_str().unwrap();
+        let schema = if scalar(
+            db,
+            &format!(
+                "SELECT count(*)::VARCHAR FROM duckdb_columns()
+                 WHERE schema_name = 'main' AND table_name = '{name}'"
+            ),
+        ) == "0"
+        {
+            "salespipe"
+        } else {
+            "main"
+        };
+        let columns = q(
+            db,
+            &format!(
+                "SELECT column_name, data_type FROM duckdb_columns()
+                 WHERE schema_name = '{schema}' AND table_name = '{name}' ORDER BY column_index"
+            ),
+        );
+        let warehouse = Types {
+            decimals: columns
+                .iter()
+                .filter(|c| c[1].starts_with("DECIMAL"))
+                .map(|c| (c[0].clone(), c[1].clone()))
+                .collect(),
+            dates: columns
+                .iter()
+                .filter(|c| c[1] == "DATE")
+                .map(|c| c[0].clone())
+                .collect(),
+        };
+        let rows = scalar(
+            db,
+            &format!("SELECT count(*)::VARCHAR FROM {schema}.{name}"),
+        );
+        for c in &columns {
+            assert!(
+                c[0].chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+                    && c[0].starts_with(|ch: char| ch.is_ascii_lowercase()),
+                "{name}.{}: snake_case",
+                c[0]
+            );
+        }
+        for (c, ty) in &warehouse.decimals {
+            assert!(
+                !ty.starts_with("DECIMAL(38"),
+                "{name}.{c} is {ty}: cast it to an explicit precision"
+            );
+        }
+
+        // The parquet crate: every file's footer.
+        let folder = parquet.join(name);
+        let files = t["files"].as_array().unwrap();
+        all_files += files.len();
+        let mut total = 0;
+        let mut dirs = std::collections::BTreeSet::new();
+        for f in files {
+            let rel = f["path"].as_str().unwrap();
+            dirs.insert(std::path::Path::new(rel).parent().unwrap().to_path_buf());
+            let reader =
+                SerializedFileReader::new(std::fs::File::open(folder.join(rel)).unwrap()).unwrap();
+            let meta = reader.metadata();
+            total += meta.file_metadata().num_rows();
+            let mut found = Types {
+                decimals: Default::default(),
+                dates: Default::default(),
+            };
+            for c in meta.file_metadata().schema_descr().columns() {
+                match c.logical_type_ref() {
+                    Some(LogicalType::Decimal(d)) => {
+                        found.decimals.insert(
+                            c.name().to_string(),
+                            format!("DECIMAL({},{})", d.precision, d.scale),
+                        );
+                    }
+                    // DuckDB marks dates with the converted type DATE (INT32 days).
+                    _ if c.converted_type() == ConvertedType::DATE
+                        && c.physical_type() == PhysicalType::INT32 =>
+                    {
+                        found.dates.insert(c.name().to_string());
+                    }
+                    _ => {}
+                }
+            }
+            assert_eq!(found, warehouse, "{name}/{rel}: Parquet types");
+        }
+        assert_eq!(total.to_string(), rows, "{name}: rows in the Parquet files");
+        assert_eq!(dirs.len(), files.len(), "{name}: one file per partition");
+
+        // pandas + pyarrow, when the expectation was written.
+        let p = &pandas[name];
+        assert_eq!(p["rows"].to_string(), rows, "{name}: rows read by pandas");
+        let by_pandas = Types {
+            decimals: p["decimals"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                .collect(),
+            dates: p["dates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect(),
+        };
+        assert_eq!(by_pandas, warehouse, "{name}: types read by pandas");
+    }
+    // Sized for BI tools: a few files per table, not one per row or per day.
+    assert!(all_files < 1000, "{all_files} Parquet files");
 }
 
 fn cross_check(db: &duckdb::Connection, kpi: &Value) {

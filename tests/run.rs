@@ -176,16 +176,24 @@ fn tiny_company_end_to_end() {
 
     // Parquet at stable per-table paths, readable by another reader.
     let parquet = dir.path().join("out/parquet");
-    for table in ["fct_order_lines", "mart_monthly_sales", "rejects"] {
+    // fct_order_lines by year and month, mart_monthly_sales by year, rejects whole.
+    for (table, file) in [
+        (
+            "fct_order_lines",
+            "year=2026/month=2026-09-01/data_0.parquet",
+        ),
+        ("mart_monthly_sales", "year=2026/data_0.parquet"),
+        ("rejects", "data.parquet"),
+    ] {
         let link = parquet.join(table);
         assert!(link.is_symlink(), "{table} is published as a link");
-        assert!(link.join("data.parquet").is_file(), "{table}/data.parquet");
+        assert!(link.join(file).is_file(), "{table}/{file}");
     }
     let mem = duckdb::Connection::open_in_memory().unwrap();
     let total = scalar(
         &mem,
         &format!(
-            "SELECT sum(net_revenue)::VARCHAR FROM read_parquet('{}/mart_monthly_sales/*.parquet')
+            "SELECT sum(net_revenue)::VARCHAR FROM read_parquet('{}/mart_monthly_sales/**/*.parquet')
              WHERE month = DATE '2026-09-01'",
             parquet.display()
         ),

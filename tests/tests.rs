@@ -22,6 +22,8 @@ mod kpi_sample;
 /// The model graph: order, cycles, select, plan errors, data tests, template variables,
 /// the Parquet manifest and files read back with the `parquet` crate.
 mod models;
+/// Period close: snapshots per as-of, restatement after late data, rerun, failed run.
+mod period_close;
 /// Column and cross-column rules, warnings, PII masking, deletions, CSV comments.
 mod rules;
 /// The tiny hand-made company: exact figures, rejects, duplicates, outputs, run log.

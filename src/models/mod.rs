@@ -8,7 +8,8 @@
 //! - [`select`]: `--select NAME`, `NAME+`, `+NAME`;
 //! - [`build`]: materialising nodes and running their [`datatest`]s;
 //! - [`plan`]: rendering and binding every model without writing (`plan`, `--dry-run`),
-//!   with DuckDB errors placed in the template by [`locate`].
+//!   with DuckDB errors placed in the template by [`locate`];
+//! - [`snapshot`]: period close, a copy per as-of of the models marked `snapshot: true`.
 //!
 //! A node is built by whatever its [`NodeKind`] says: a SQL model is rendered and
 //! materialised as a table or view; a [`ComputedNode`] writes its table from Rust. SQL
@@ -21,6 +22,7 @@ pub mod plan;
 pub mod render;
 pub mod select;
 pub mod settings;
+pub mod snapshot;
 pub mod vars;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -84,6 +86,21 @@ pub trait ComputedNode: fmt::Debug + Send + Sync {
     /// Creates (or replaces) the table `relation`, already quoted, e.g.
     /// `"main"."forecasts"`.
     fn build(&self, wh: &Warehouse, relation: &str, vars: &TemplateVars) -> Result<()>;
+    /// Creates an empty `relation` with the columns it would have, for `plan`, given
+    /// what [`ComputedNode::columns`] returned; by default a table of those columns.
+    fn plan(
+        &self,
+        wh: &Warehouse,
+        relation: &str,
+        columns: &[(String, String)],
+        _vars: &TemplateVars,
+    ) -> Result<()> {
+        let cols: Vec<String> = columns
+            .iter()
+            .map(|(n, t)| format!("{} {t}", crate::sql::ident(n)))
+            .collect();
+        wh.exec(&format!("CREATE TABLE {relation} ({})", cols.join(", ")))
+    }
 }
 
 /// A computed node declared to the graph, e.g. from the pipeline's forecast settings.
@@ -148,6 +165,8 @@ pub struct Node {
     /// Columns masked in the Parquet export when the pipeline masks PII, besides those
     /// named like a PII column of what the model refs (`-- pii: contact, phone`).
     pub pii: Vec<String>,
+    /// For the node holding a model's snapshots (`<model>_snapshots`), that model.
+    pub snapshot_of: Option<String>,
 }
 
 impl Node {
@@ -224,6 +243,7 @@ pub fn discover_with(
     }
     let mut nodes: Vec<Node> = Vec::new();
     let mut refs_at: Vec<Vec<(String, usize, usize)>> = Vec::new();
+    let mut snapshots = Vec::new();
     for path in files {
         let diag = |line, column, message: String| Diagnostic {
             file: path.clone(),
@@ -270,6 +290,16 @@ pub fn discover_with(
         let s = settings::read(&path, &template, &mut diags);
         let refs = render::find_refs(&template);
         let deps = refs.iter().map(|(n, _, _)| n.clone()).collect();
+        if s.snapshot {
+            if s.materialized == Materialized::View {
+                diags.push(diag(
+                    0,
+                    0,
+                    format!("model `{name}`: `snapshot: true` needs `materialized: table`"),
+                ));
+            }
+            snapshots.push(snapshot_spec(&name, &path, &s.order_by));
+        }
         nodes.push(Node {
             name,
             kind: NodeKind::Sql { template },
@@ -281,10 +311,15 @@ pub fn discover_with(
             order_by: s.order_by,
             tests: s.tests,
             pii: s.pii,
+            snapshot_of: None,
         });
         refs_at.push(refs);
     }
-    for c in computed {
+    let computed: Vec<(ComputedSpec, Option<String>)> = snapshots
+        .into_iter()
+        .chain(computed.into_iter().map(|c| (c, None)))
+        .collect();
+    for (c, snapshot_of) in computed {
         if nodes.iter().any(|n| n.name == c.name) || sources.contains(&c.name) {
             diags.push(Diagnostic {
                 file: c.declared_in.clone(),
@@ -318,6 +353,7 @@ pub fn discover_with(
             order_by: c.order_by,
             tests: c.tests,
             pii: Vec::new(),
+            snapshot_of,
         });
     }
     let known: BTreeSet<&str> = nodes
@@ -392,6 +428,38 @@ pub fn discover_with(
         d.file = shown(&d.file);
     }
     Err(ConfigError { diagnostics: diags })
+}
+
+/// The node keeping the snapshots of model `name` (see [`snapshot`]): exported
+/// hive-partitioned by `as_of`, sorted by as-of then the model's order. PII columns of
+/// the model are masked in its export like the model's (they are its dependency's).
+fn snapshot_spec(name: &str, path: &Path, order_by: &[String]) -> (ComputedSpec, Option<String>) {
+    let mut order = Vec::new();
+    if !order_by.is_empty() {
+        order.push("as_of".to_string());
+        order.extend(order_by.iter().cloned());
+    }
+    (
+        ComputedSpec {
+            name: snapshot::node_name(name),
+            deps: [name.to_string()].into(),
+            description: Some(format!(
+                "Period close: the rows of `{name}` as published by each as-of date (the \
+                 run's as-of in `as_of`, the other columns as in `{name}`). A run replaces \
+                 the snapshot of its own as-of and keeps the others."
+            )),
+            declared_in: path.to_path_buf(),
+            at: (1, 1),
+            dep_at: BTreeMap::new(),
+            partition_by: vec!["as_of".into()],
+            order_by: order,
+            tests: Vec::new(),
+            node: Arc::new(snapshot::SnapshotNode {
+                model: name.to_string(),
+            }),
+        },
+        Some(name.to_string()),
+    )
 }
 
 fn collect_files(dir: &Path, sql: &mut Vec<PathBuf>, yml: &mut Vec<PathBuf>) {
@@ -484,7 +552,58 @@ mod tests {
             order_by: Vec::new(),
             tests: Vec::new(),
             pii: Vec::new(),
+            snapshot_of: None,
         }
+    }
+
+    #[test]
+    fn a_snapshot_model_gets_its_snapshot_node_right_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("kpi.sql"),
+            "-- order_by: month\n-- snapshot: true\nSELECT * FROM {{ ref(\"orders\") }}",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("later.sql"),
+            "SELECT * FROM {{ ref(\"kpi_snapshots\") }}",
+        )
+        .unwrap();
+        let graph = discover(dir.path(), &["orders".into()]).unwrap();
+        let got: Vec<(&str, &str, Option<&str>)> = graph
+            .nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.kind_name(), n.snapshot_of.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("kpi", "sql", None),
+                ("kpi_snapshots", "rust", Some("kpi")),
+                ("later", "sql", None)
+            ]
+        );
+        let snap = graph.get("kpi_snapshots").unwrap();
+        assert_eq!(snap.partition_by, vec!["as_of"]);
+        assert_eq!(snap.order_by, vec!["as_of", "month"]);
+        // Selecting the model takes its snapshot too.
+        let sel = select::resolve(&graph, &["orders".into()], &["kpi".into()]).unwrap();
+        assert_eq!(
+            sel.into_iter().collect::<Vec<_>>(),
+            vec!["kpi".to_string(), "kpi_snapshots".to_string()]
+        );
+
+        std::fs::write(
+            dir.path().join("kpi.sql"),
+            "-- materialized: view\n-- snapshot: true\nSELECT 1",
+        )
+        .unwrap();
+        let err = discover(dir.path(), &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`snapshot: true` needs `materialized: table`"),
+            "{err}"
+        );
     }
 
     #[test]

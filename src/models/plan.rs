@@ -218,13 +218,7 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
                     }
                 }
                 NodeKind::Computed(c) => match c.columns(&wh) {
-                    Ok(cols) => {
-                        let cols: Vec<String> = cols
-                            .iter()
-                            .map(|(n, t)| format!("{} {t}", ident(n)))
-                            .collect();
-                        wh.exec(&format!("CREATE TABLE {rel} ({})", cols.join(", ")))?;
-                    }
+                    Ok(cols) => c.plan(&wh, &rel, &cols, &vars)?,
                     Err(diags) => {
                         errors.extend(diags.into_iter().map(|mut d| {
                             d.file = shown(&d.file);

@@ -1,7 +1,8 @@
 //! Node selection for `run --select`: `NAME` (the node), `NAME+` (it and everything
 //! downstream), `+NAME` (it and everything upstream), `+NAME+` (both). Several selectors
 //! add up; one `--select` value may also hold several, separated by commas or spaces.
-//! A source name selects the nodes that read it with `NAME+`.
+//! A source name selects the nodes that read it with `NAME+`. A selected model's
+//! snapshot node (`<model>_snapshots`) is always selected with it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -103,6 +104,12 @@ pub fn resolve(
             }
         }
     }
+    // A model's snapshot is taken whenever the model is rebuilt.
+    for n in &graph.nodes {
+        if n.snapshot_of.as_ref().is_some_and(|m| out.contains(m)) {
+            out.insert(n.name.clone());
+        }
+    }
     Ok(out)
 }
 
@@ -130,6 +137,7 @@ mod tests {
             order_by: Vec::new(),
             tests: Vec::new(),
             pii: Vec::new(),
+            snapshot_of: None,
         };
         ModelGraph {
             nodes: vec![

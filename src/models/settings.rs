@@ -8,6 +8,7 @@
 //! -- description: Net revenue by month, with the formula.
 //! -- partition_by: year, month      (hive partitions of the Parquet export)
 //! -- order_by: order_id, line_no    (sort of the Parquet export)
+//! -- snapshot: true                 (keep a copy per as-of: period close)
 //! -- test: { unique: [order_id, line_no] }
 //! -- test: { accepted_values: { column: channel, values: [online, retail] }, severity: warn }
 //! ```
@@ -17,6 +18,7 @@
 //! materialized: table
 //! partition_by: [year, month]
 //! order_by: [order_id, line_no]
+//! snapshot: true
 //! tests:
 //!   - unique: [order_id, line_no]
 //!   - not_null: [order_id, net_revenue]
@@ -66,6 +68,9 @@ pub struct ModelFile {
     /// Columns masked in the Parquet export when the pipeline masks PII.
     #[serde(default)]
     pub pii: Option<Vec<String>>,
+    /// Keep a copy of the table per as-of date in `<model>_snapshots` (period close).
+    #[serde(default)]
+    pub snapshot: Option<bool>,
     /// Data tests run after the model is built.
     #[serde(default)]
     pub tests: Vec<TestSpec>,
@@ -205,6 +210,8 @@ pub struct Settings {
     pub order_by: Vec<String>,
     /// Columns masked in the export when the pipeline masks PII.
     pub pii: Vec<String>,
+    /// Keep a snapshot per as-of date (period close).
+    pub snapshot: bool,
     /// Data tests, header first.
     pub tests: Vec<DataTest>,
 }
@@ -217,6 +224,7 @@ struct Partial {
     partition_by: Option<(Vec<String>, usize)>,
     order_by: Option<(Vec<String>, usize)>,
     pii: Option<(Vec<String>, usize)>,
+    snapshot: Option<(bool, usize)>,
     tests: Vec<DataTest>,
 }
 
@@ -293,6 +301,11 @@ pub fn read(sql: &Path, template: &str, diags: &mut Vec<Diagnostic>) -> Settings
         (Some((p, _)), None) | (None, Some((p, _))) => out.pii = p,
         (None, None) => {}
     }
+    match (header.snapshot, from_yaml.snapshot) {
+        (Some(_), Some((_, l))) => conflict("snapshot", Some(l)),
+        (Some((b, _)), None) | (None, Some((b, _))) => out.snapshot = b,
+        (None, None) => {}
+    }
     out.tests = header.tests;
     out.tests.extend(from_yaml.tests);
     let mut names = BTreeSet::new();
@@ -310,12 +323,13 @@ pub fn read(sql: &Path, template: &str, diags: &mut Vec<Diagnostic>) -> Settings
     out
 }
 
-const HEADER_KEYS: [&str; 6] = [
+const HEADER_KEYS: [&str; 7] = [
     "materialized",
     "description",
     "partition_by",
     "order_by",
     "pii",
+    "snapshot",
     "test",
 ];
 
@@ -358,6 +372,16 @@ fn parse_header(file: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Partial
                 check_columns(&mut sink, "pii", &cols, ln, value_col);
                 h.pii = Some((cols, ln));
             }
+            "snapshot" => match value {
+                "true" => h.snapshot = Some((true, ln)),
+                "false" => h.snapshot = Some((false, ln)),
+                other => sink.push(
+                    ln,
+                    value_col,
+                    E_SETTING,
+                    format!("`snapshot: {other}`: expected true or false"),
+                ),
+            },
             "test" => match yaml::parse::<TestSpec>(value, file) {
                 Ok(spec) => {
                     let at = Loc {
@@ -457,6 +481,7 @@ fn read_yaml(path: &Path, diags: &mut Vec<Diagnostic>) -> Partial {
     let mut out = Partial {
         materialized: file.materialized.map(|m| (m, line_of("materialized"))),
         description: file.description.map(|d| (d, line_of("description"))),
+        snapshot: file.snapshot.map(|b| (b, line_of("snapshot"))),
         ..Partial::default()
     };
     if let Some(cols) = file.partition_by {
@@ -621,9 +646,10 @@ mod tests {
             "-- materialized: view\n-- description: x y\n-- partition_by: year, month\n\
              -- order_by: id\n-- test: { unique: [id, day] }\n\
              -- test: { not_null: [id, day], severity: warn }\n-- Note: free text\n\
-             -- order: free text too\n-- grain: one row per id\nselect 1",
+             -- order: free text too\n-- grain: one row per id\n-- snapshot: true\nselect 1",
         );
         assert!(d.is_empty(), "{d:?}");
+        assert_eq!(h.snapshot, Some((true, 10)));
         assert_eq!(h.materialized.unwrap().0, Materialized::View);
         assert_eq!(h.description.unwrap().0, "x y");
         assert_eq!(h.partition_by.unwrap().0, vec!["year", "month"]);
@@ -645,13 +671,19 @@ mod tests {
 
     #[test]
     fn header_errors_have_positions() {
-        let (_, d) =
-            header("-- materialized: tabel\n-- test: { uniq: id }\n-- descripton: x\nselect 1");
+        let (_, d) = header(
+            "-- materialized: tabel\n-- test: { uniq: id }\n-- descripton: x\n-- snapshot: yes\nselect 1",
+        );
         let got: Vec<(usize, usize, &str)> = d
             .iter()
             .map(|d| (d.line, d.column, d.message.as_str()))
             .collect();
-        assert_eq!(got.len(), 3, "{d:?}");
+        assert_eq!(got.len(), 4, "{d:?}");
+        assert_eq!(
+            got[3],
+            (4, 14, "`snapshot: yes`: expected true or false"),
+            "{d:?}"
+        );
         assert_eq!((got[0].0, got[0].1), (1, 18));
         assert!(got[0].2.contains("expected table or view"), "{d:?}");
         // `{ uniq: id }` starts at column 10; `uniq` is 2 further.

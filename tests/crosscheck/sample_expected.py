@@ -8,9 +8,13 @@ tests/fixtures/sample_expected.json, which `tests/sample.rs` compares with the
 warehouse. It also checks that the rows it rejects, drops as exact duplicates and
 drops as superseded are exactly the rows `truth.csv` says so.
 
-Python standard library only. Usage (from anywhere):
+Python standard library only for the figures. Usage (from anywhere):
 
-    python3 tests/crosscheck/sample_expected.py [--sample DIR] [--out FILE]
+    python3 tests/crosscheck/sample_expected.py [--sample DIR] [--out FILE] [--parquet DIR]
+
+With `--parquet out/parquet` (after `salespipe run pipelines/daily.yaml`), it also reads
+every Parquet export back with pandas + pyarrow and records its rows, DECIMAL(p,s) and DATE
+columns under `parquet` (compared by tests/kpi_sample.rs with the warehouse and the files).
 
 Only the five sales-core files are cleaned here (customers, products, orders, order
 lines, FX rates); truth.csv rows for the other extracts are left to tests/sample_stories.rs.
@@ -31,6 +35,11 @@ Cleaning rules:
   be a loaded product;
 - products (key sku), customers (key customer_id), fx_rates (key month+currency).
 Rows truth.csv marks `flag` (real outliers) must load like any clean row.
+
+Whole KPI tables (`kpi.tables`, compared cell by cell): net revenue and gross profit by
+month x region and month x category, attainment per rep per month, CSAT/NPS per year x
+region, ROAS/ROI per campaign, 2025 turnover per SKU, DSO per month, retention and churn
+per cohort x month.
 
 KPI figures (the `kpi` key, compared by tests/kpi_sample.rs with the KPI tables): the
 other extracts the KPIs need are cleaned the same way and checked against truth.csv
@@ -907,7 +916,11 @@ def kpis(sample, customers, products, orders, lines, fx):
                             "ordering_customers": ordering, "retention_pct": ratio(ordering, len(cohort)),
                             "active_customers": active_n, "churn_pct": ratio(len(cohort) - active_n, len(cohort))})
 
+    tables = whole_tables(
+        moves, monthly_target, responses, turnover, product, dso, first_month, order_months, campaigns
+    )
     result = {
+        "tables": tables,
         "sales_by_month": sales_by_month,
         "sales_by_region_2025": sales_by_region_2025,
         "attainment": attain,
@@ -921,12 +934,178 @@ def kpis(sample, customers, products, orders, lines, fx):
     return result, extra
 
 
+def add_months(d, k):
+    m = d.month - 1 + k
+    return datetime.date(d.year + m // 12, m % 12 + 1, 1)
+
+
+def cell(v):
+    return "NULL" if v is None else str(v)
+
+
+def table(columns, tolerance, rows):
+    """A whole table: columns, the tolerance of each ("" = exact: money to the cent,
+    counts, keys; "0.0001" = a ratio within one unit of its last decimal) and its rows,
+    each as the values joined by `|` (NULL for none), sorted."""
+    return {
+        "columns": columns,
+        "tolerance": tolerance,
+        "rows": sorted("|".join(cell(v) for v in r) for r in rows),
+    }
+
+
+def whole_tables(moves, monthly_target, responses, turnover, product, dso, first_month, order_months, campaigns):
+    """Whole KPI tables where cheap, compared cell by cell by tests/kpi_sample.rs."""
+    last_month = month_of(AS_OF_DATE)
+    out = {}
+
+    # Net revenue and gross profit (sales - returns by date) by month x region and by
+    # month x category, every month up to the as-of.
+    for key in ("region", "category"):
+        groups = {}
+        for m in moves:
+            mo = month_of(m["date"])
+            if mo <= last_month:
+                g = groups.setdefault((mo, m[key]), [Decimal("0.00"), Decimal("0.00")])
+                g[0] += m["revenue"]
+                g[1] += m["revenue"] - m["move_cogs"]
+        out[f"sales_by_month_{key}"] = table(
+            ["month", key, "net_revenue", "gross_profit"],
+            ["", "", "", ""],
+            [(mo, k, money(v[0]), money(v[1])) for (mo, k), v in groups.items()],
+        )
+
+    # Attainment per rep per month of every year with targets: target, achieved (net
+    # revenue of the rep's orders), attainment = achieved / target (NULL without a target
+    # or in the future).
+    years = {mo.year for (_, mo) in monthly_target}
+    achieved = {}
+    for m in moves:
+        mo = month_of(m["date"])
+        if mo.year in years:
+            k = (m["rep_id"] or "Unassigned", mo)
+            achieved[k] = achieved.get(k, Decimal("0.00")) + m["revenue"]
+    rows = []
+    for k in set(monthly_target) | set(achieved):
+        target = monthly_target.get(k, (None, Decimal("0.00")))[1]
+        got = money(achieved.get(k, Decimal("0.00")))
+        pct = ratio(got, target) if target > 0 and k[1] <= AS_OF_DATE else None
+        rows.append((k[0], k[1], target, got, pct))
+    out["attainment_rep_month"] = table(
+        ["entity", "period_start", "target", "achieved", "attainment_pct"], ["", "", "", "", "0.0001"], rows
+    )
+
+    # CSAT and NPS per year x region.
+    groups = {}
+    for r in responses:
+        if r["region"] is not None:
+            groups.setdefault((datetime.date(r["response_date"].year, 1, 1), r["region"]), []).append(r)
+    rows = []
+    for (y, reg), rs in groups.items():
+        cs = [r["csat"] for r in rs if r.get("csat") is not None]
+        ns = [r["nps"] for r in rs if r.get("nps") is not None]
+        promoters = sum(1 for n in ns if n >= 9)
+        detractors = sum(1 for n in ns if n <= 6)
+        rows.append((y, reg, len(cs), ratio(sum(1 for c in cs if c >= 4), len(cs)), len(ns),
+                     ratio(100 * (promoters - detractors), len(ns), CENT)))
+    out["satisfaction_region_year"] = table(
+        ["period_start", "member", "csat_responses", "csat_pct", "nps_responses", "nps"],
+        ["", "", "", "0.0001", "", "0.01"],
+        rows,
+    )
+
+    # ROAS and ROI per campaign.
+    out["campaigns"] = table(
+        ["campaign_id", "spend", "attributed_revenue", "roas", "roi"],
+        ["", "", "", "0.0001", "0.0001"],
+        [(c["campaign_id"], c["spend"], c["attributed_revenue"], c["roas"], c["roi"]) for c in campaigns],
+    )
+
+    # Inventory turnover and days of inventory per SKU, year 2025.
+    rows = []
+    for sku in product:
+        t = turnover({sku})
+        rows.append((sku, t["cogs"], t["avg_inventory_cost"], t["turnover"], t["days_of_inventory"]))
+    out["inventory_turnover_sku_2025"] = table(
+        ["member", "cogs", "avg_inventory_cost", "turnover", "days_of_inventory"], ["", "", "0.01", "0.0001", "0.01"], rows
+    )
+
+    # DSO per month (the as-of month up to the as-of date).
+    rows = []
+    mo = datetime.date(2022, 1, 1)
+    while mo <= last_month:
+        end = min(add_months(mo, 1) - datetime.timedelta(days=1), AS_OF_DATE)
+        d = dso(mo, end)
+        rows.append((mo, d["credit_sales"], d["receivables"], d["overdue_receivables"], d["dso"]))
+        mo = add_months(mo, 1)
+    out["dso_month"] = table(
+        ["period_start", "credit_sales", "receivables", "overdue_receivables", "dso"], ["", "", "", "", "0.01"], rows
+    )
+
+    # Retention and churn per monthly cohort and month since the first order (12-month
+    # activity window).
+    cohorts = {}
+    for c, m in first_month.items():
+        cohorts.setdefault(m, []).append(c)
+    rows = []
+    for cm, members in cohorts.items():
+        k, mo = 0, cm
+        while mo <= last_month:
+            window = {add_months(mo, -i) for i in range(12)}
+            ordering = sum(1 for c in members if mo in order_months[c])
+            active = sum(1 for c in members if order_months[c] & window)
+            n = len(members)
+            rows.append((cm, k, n, ordering, active, ratio(ordering, n), ratio(n - active, n)))
+            k, mo = k + 1, add_months(mo, 1)
+    out["cohort_retention"] = table(
+        ["cohort_month", "months_since_first", "cohort_size", "ordering_customers", "active_customers",
+         "retention_pct", "churn_pct"],
+        ["", "", "", "", "", "0.0001", "0.0001"],
+        rows,
+    )
+    return out
+
+
+def read_parquet_exports(folder):
+    """Every table of `_manifest.json` read back with pandas (pyarrow dtypes): its rows,
+    DECIMAL columns as DECIMAL(p,s) and DATE columns. The partition columns are inside the
+    files, so hive-path inference is off (`partitioning=None`). Needs pandas and pyarrow
+    (not the standard library), only for this section."""
+    import pandas as pd
+
+    with open(folder / "_manifest.json", encoding="utf-8") as f:
+        manifest = json.load(f)
+    out = {}
+    for t in manifest["tables"]:
+        df = pd.read_parquet(folder / t["path"], partitioning=None, dtype_backend="pyarrow")
+        decimals, dates = {}, []
+        for name, dtype in df.dtypes.items():
+            arrow = dtype.pyarrow_dtype
+            if str(arrow).startswith("decimal"):
+                decimals[name] = f"DECIMAL({arrow.precision},{arrow.scale})"
+            elif str(arrow) == "date32[day]":
+                dates.append(name)
+        out[t["name"]] = {"rows": len(df), "decimals": decimals, "dates": dates}
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=Path, default=ROOT / "sample_data")
     parser.add_argument("--out", type=Path, default=ROOT / "tests/fixtures/sample_expected.json")
+    parser.add_argument(
+        "--parquet",
+        type=Path,
+        help="the Parquet folder of a run of pipelines/daily.yaml (out/parquet), read back with "
+        "pandas; without it, the `parquet` section of --out is kept as it is",
+    )
     args = parser.parse_args()
     result = compute(args.sample)
+    if args.parquet:
+        result["parquet"] = read_parquet_exports(args.parquet)
+    elif args.out.is_file():
+        with open(args.out, encoding="utf-8") as f:
+            result["parquet"] = json.load(f).get("parquet", {})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8", newline="\n") as f:
         json.dump(result, f, indent=2, sort_keys=True)

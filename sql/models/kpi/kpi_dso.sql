@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Days sales outstanding per period (period_type month, quarter or year, up to the as-of period) and company total: credit_sales = gross amounts (incl. tax) of the invoices dated in the period, in USD at the invoice month's rate; receivables = the open balance at the period end (to the as-of date for the current period) of every invoice dated by then, round((gross - payments dated by then) x rate, 2) summed; dso = receivables / credit_sales x days in the period (to date); overdue_receivables = the part of receivables past its due date at the period end, overdue_pct = overdue / receivables. Ratios DECIMAL(18,2) days and DECIMAL(18,4) fractions.
 -- order_by: period_type, period_start
+-- partition_by: year
 WITH periods AS (
     SELECT DISTINCT 'month' AS period_type, month AS period_start,
         least(CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE), DATE '{{ as_of }}') AS period_end
@@ -47,6 +48,7 @@ SELECT
     p.period_type,
     p.period_start,
     p.period_end,
+    CAST(year(p.period_start) AS INTEGER) AS year,
     CAST(p.period_end - p.period_start + 1 AS INTEGER) AS days,
     CAST(coalesce(s.credit_sales, 0) AS DECIMAL(18, 2)) AS credit_sales,
     CAST(coalesce(a.receivables, 0) AS DECIMAL(18, 2)) AS receivables,

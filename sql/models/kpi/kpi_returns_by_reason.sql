@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Returns per return month x product category x reason ('All' = every category or reason), returns dated up to the as-of date: returns, units_returned, returned_revenue (USD), exchanges; share_of_units = units_returned / all units returned in the month and category; processed = returns with a processed date, avg_processing_days = mean of processed_on - return_date; pending = not processed yet. Fractions as DECIMAL(18,4).
 -- order_by: return_month, category, reason
+-- partition_by: year
 WITH agg AS (
     SELECT
         return_month,
@@ -17,7 +18,7 @@ WITH agg AS (
     GROUP BY GROUPING SETS ((return_month, category, reason), (return_month, category), (return_month, reason), (return_month))
 )
 SELECT
-    return_month, category, reason,
+    return_month, CAST(year(return_month) AS INTEGER) AS year, category, reason,
     CAST(returns AS BIGINT) AS returns,
     CAST(units_returned AS BIGINT) AS units_returned,
     CAST(returned_revenue AS DECIMAL(18, 2)) AS returned_revenue,

@@ -1,10 +1,12 @@
 -- materialized: table
 -- description: One row per loaded order (all statuses) with its line totals in USD (net_revenue, cogs, gross_profit as in fct_order_lines; zero-line orders have 0), lines and units; days_to_ship = ship_date - order_date; is_late = shipped after promised_date (NULL while not shipped); is_shipped = status shipped or completed.
 -- order_by: order_id
+-- partition_by: year, month
 SELECT
     o.order_id,
     o.order_date,
     o.month,
+    CAST(year(o.order_date) AS INTEGER) AS year,
     o.promised_date,
     o.ship_date,
     o.ship_mode,

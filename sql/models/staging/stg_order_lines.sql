@@ -10,7 +10,7 @@ WITH lines AS (
         p.subcategory,
         l.quantity,
         l.unit_price,
-        coalesce(l.discount_pct, 0) AS discount_pct,
+        CAST(coalesce(l.discount_pct, 0) AS DECIMAL(5, 2)) AS discount_pct,
         CAST(round(l.quantity * l.unit_price, 2) AS DECIMAL(18, 2)) AS gross_local,
         -- x * 0.01 keeps DECIMAL arithmetic (x / 100 would turn into DOUBLE).
         CAST(round(l.quantity * l.unit_price * (100 - coalesce(l.discount_pct, 0)) * 0.01, 2)
