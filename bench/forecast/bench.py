@@ -4,7 +4,7 @@ SeasonalNaive) on the same series with the same protocol, measured in one run he
 Usage (from the repository root; statsforecast in a venv for the benchmark only):
     cargo build --release --example forecast_csv
     python3 -m venv /tmp/venv-sf && /tmp/venv-sf/bin/pip install statsforecast pandas
-    /tmp/venv-sf/bin/python bench/forecast/bench.py accuracy [--csv SAMPLE.csv]
+    /tmp/venv-sf/bin/python bench/forecast/bench.py accuracy [--csv SAMPLE.csv] [--variant ets_theta]
     /tmp/venv-sf/bin/python bench/forecast/bench.py speed --series 2000 --rounds 3
 
 accuracy: for each dataset the last `--horizon` points (12) of every series are held
@@ -62,7 +62,7 @@ def datasets(own_csv):
     return out
 
 
-def run_salespipe(train, h, m, threads):
+def run_salespipe(train, h, m, threads, extra=()):
     """Forecasts of the example binary as a frame (unique_id, step, point, model) and the
     seconds it reports (fit, backtest and forecast; reading and writing excluded)."""
     if not EXAMPLE.exists():
@@ -71,7 +71,7 @@ def run_salespipe(train, h, m, threads):
         inp, outp = pathlib.Path(tmp, "in.csv"), pathlib.Path(tmp, "out.csv")
         train.sort_values(["unique_id", "ds"]).to_csv(inp, index=False)
         cmd = [str(EXAMPLE), str(inp), str(outp), "--horizon", str(h), "--season", str(m),
-               "--threads", str(threads), "--non-negative"]
+               "--threads", str(threads), "--non-negative", *extra]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             sys.exit(f"salespipe failed:\n{r.stderr}")
@@ -108,6 +108,8 @@ def accuracy(args):
             fc = fc.reset_index()
         fc["unique_id"] = fc.unique_id.astype(str)
         sp, _ = run_salespipe(train, h, m, threads=1)
+        variants = {f"salespipe [{c}]": run_salespipe(train, h, m, 1, ["--candidates", c])[0]
+                    for c in args.variant}
         rows = []
         for uid, g in train.groupby("unique_id"):
             y_tr = g["y"].to_numpy()
@@ -120,12 +122,14 @@ def accuracy(args):
                 "AutoETS": mase(y_tr, y_te, f["AutoETS"].to_numpy(), m),
                 "SeasonalNaive": mase(y_tr, y_te, f["SeasonalNaive"].to_numpy(), m),
                 "salespipe model": p["model"].iloc[0],
+                **{k: mase(y_tr, y_te, v[v.unique_id == uid].sort_values("step")["point"].to_numpy(), m)
+                   for k, v in variants.items()},
             })
         per = pd.DataFrame(rows)
         print(f"\n### {name}: MASE per series, last {h} points held out\n")
         print(per.to_markdown(index=False, floatfmt=".3f"))
         summary.append({"dataset": name, "series": len(per),
-                        **{k: gmean(per[k]) for k in ["salespipe", "AutoETS", "SeasonalNaive"]},
+                        **{k: gmean(per[k]) for k in ["salespipe", "AutoETS", "SeasonalNaive", *variants]},
                         "salespipe wins vs AutoETS": int((per.salespipe < per.AutoETS).sum()),
                         "ties": int((per.salespipe == per.AutoETS).sum())})
     table = pd.DataFrame(summary)
@@ -221,6 +225,9 @@ def main():
     ap.add_argument("--series", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", help="synthetic: where to write the series")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="accuracy: also score salespipe restricted to these candidates "
+                         "(e.g. ets_theta or ets,theta), reported beside the default choice")
     args = ap.parse_args()
     if args.what == "accuracy":
         accuracy(args)
