@@ -27,7 +27,7 @@ load average seen during the rounds.
 
 Targets (issue 6): geometric-mean MASE <= AutoETS's and below SeasonalNaive's on each
 dataset; >= 10x faster than statsforecast with its warm-up, >= 3x without it."""
-import argparse, json, os, pathlib, re, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, pathlib, re, resource, statistics, subprocess, sys, tempfile, time
 
 import numpy as np
 import pandas as pd
@@ -180,24 +180,34 @@ def statsforecast_once(args):
     print(json.dumps({"warmup": warmup, "seconds": time.perf_counter() - t0}))
 
 
+def children_cpu():
+    """CPU seconds (user + system) of the finished child processes so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def speed(args):
     h, m = args.horizon, args.season
     df = synthetic(args.series)
-    sp_s, sf_s, warm_s, loads = [], [], [], []
+    sp_s, sf_s, warm_s, loads, sp_cpu, sf_cpu = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         data = pathlib.Path(tmp, "synthetic.csv")
         df.to_csv(data, index=False)
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
+            c0 = children_cpu()
             _, s = run_salespipe(df, h, m, threads=2)
+            sp_cpu.append(children_cpu() - c0)
             sp_s.append(s)
             print(f"round {r + 1}: salespipe {s:.2f} s", file=sys.stderr)
             loads.append(os.getloadavg()[0])
+            c0 = children_cpu()
             out = subprocess.run([sys.executable, __file__, "sf-once", "--csv", str(data),
                                   "--horizon", str(h), "--season", str(m)],
                                  capture_output=True, text=True)
             if out.returncode != 0:
                 sys.exit(f"statsforecast failed:\n{out.stderr}")
+            sf_cpu.append(children_cpu() - c0)
             res = json.loads(out.stdout.strip().splitlines()[-1])
             sf_s.append(res["seconds"])
             warm_s.append(res["warmup"])
@@ -207,11 +217,13 @@ def speed(args):
     print(f"\n{args.series} series, {args.rounds} interleaved rounds, medians; "
           f"1-minute load average during the rounds {min(loads):.1f} to {max(loads):.1f} "
           f"on {os.cpu_count()} CPUs\n")
-    print("| tool | fit + backtest + forecast s | warm-up s | rounds s |")
-    print("|---|---:|---:|---|")
-    print(f"| salespipe (2 threads) | {sp:.2f} | - | {', '.join(f'{v:.2f}' for v in sp_s)} |")
+    print("| tool | fit + backtest + forecast s | warm-up s | rounds s | CPU s per round (process tree, reading and start-up included) |")
+    print("|---|---:|---:|---|---|")
+    print(f"| salespipe (2 threads) | {sp:.2f} | - | {', '.join(f'{v:.2f}' for v in sp_s)} | "
+          f"{', '.join(f'{v:.1f}' for v in sp_cpu)} |")
     print(f"| statsforecast (n_jobs=2) | {sf:.2f} | {warm:.2f} | "
-          f"{', '.join(f'{a:.2f} + {b:.2f}' for a, b in zip(sf_s, warm_s))} |")
+          f"{', '.join(f'{a:.2f} + {b:.2f}' for a, b in zip(sf_s, warm_s))} | "
+          f"{', '.join(f'{v:.1f}' for v in sf_cpu)} |")
     print(f"\nRatio with warm-up: {(sf + warm) / sp:.1f}x (target >= 10x); "
           f"without: {sf / sp:.1f}x (target >= 3x)")
 
