@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo run --release --example forecast_csv -- IN.csv OUT.csv \
-//!     [--horizon 12] [--season 12] [--origins 3] [--threads 2] [--non-negative]
+//!     [--horizon 12] [--season 12] [--origins 3] [--threads 2] [--non-negative] [--candidates ets,theta,...]
 //! ```
 //! Prints `series=N seconds=S` (fit, backtest and forecast of every series, reading and
 //! writing excluded) on stdout.
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use salespipe::forecast::{fit_many, ForecastSpec, Series};
+use salespipe::forecast::{fit_many, ForecastSpec, ModelKind, Series};
 
 fn main() -> ExitCode {
     match run() {
@@ -46,12 +46,24 @@ fn run() -> Result<()> {
             "--origins" => spec.origins = value("--origins")?,
             "--threads" => threads = value("--threads")?,
             "--non-negative" => non_negative = true,
+            "--candidates" => {
+                let list = it.next().context("--candidates needs a value")?;
+                spec.candidates = list
+                    .split(',')
+                    .map(|name| {
+                        ModelKind::ALL
+                            .into_iter()
+                            .find(|k| k.name() == name.trim())
+                            .with_context(|| format!("unknown model `{name}`"))
+                    })
+                    .collect::<Result<_>>()?;
+            }
             flag if flag.starts_with("--") => bail!("unknown flag `{flag}`"),
             path => positional.push(path.to_string()),
         }
     }
     let [input, output] = positional.as_slice() else {
-        bail!("usage: forecast_csv IN.csv OUT.csv [--horizon H] [--season M] [--origins K] [--threads N] [--non-negative]");
+        bail!("usage: forecast_csv IN.csv OUT.csv [--horizon H] [--season M] [--origins K] [--threads N] [--non-negative] [--candidates LIST]");
     };
 
     let mut reader = csv::Reader::from_path(input).with_context(|| format!("reading {input}"))?;

@@ -116,6 +116,31 @@ impl EtsForm {
         out
     }
 
+    /// The form whose components have these discriminants (for [`filter_form`]).
+    const fn from_codes(e: u8, t: u8, s: u8) -> EtsForm {
+        EtsForm {
+            error: if e == ErrorType::Additive as u8 {
+                ErrorType::Additive
+            } else {
+                ErrorType::Multiplicative
+            },
+            trend: if t == TrendType::None as u8 {
+                TrendType::None
+            } else if t == TrendType::Additive as u8 {
+                TrendType::Additive
+            } else {
+                TrendType::Damped
+            },
+            season: if s == SeasonType::None as u8 {
+                SeasonType::None
+            } else if s == SeasonType::Additive as u8 {
+                SeasonType::Additive
+            } else {
+                SeasonType::Multiplicative
+            },
+        }
+    }
+
     /// True when the form has a seasonal component.
     pub fn is_seasonal(&self) -> bool {
         self.season != SeasonType::None
@@ -181,7 +206,7 @@ pub struct EtsState {
     pub season: Vec<f64>,
 }
 
-#[inline]
+#[inline(always)]
 fn predict(form: EtsForm, phi: f64, l: f64, b: f64, s: f64) -> (f64, f64) {
     let lb = match form.trend {
         TrendType::None => l,
@@ -198,7 +223,7 @@ fn predict(form: EtsForm, phi: f64, l: f64, b: f64, s: f64) -> (f64, f64) {
 
 /// Updates the states with the raw one-step error `e = y - yhat`. For every form the
 /// multiplicative-error updates equal the additive-error ones written in raw errors.
-#[inline]
+#[inline(always)]
 fn update(form: EtsForm, p: &EtsParams, l: &mut f64, b: &mut f64, s: &mut f64, lb: f64, e: f64) {
     let (el, es) = match form.season {
         SeasonType::Multiplicative => (e / *s, e / lb),
@@ -218,13 +243,57 @@ fn update(form: EtsForm, p: &EtsParams, l: &mut f64, b: &mut f64, s: &mut f64, l
 /// Runs the model over `y` from the initial states, updating them in place. Returns the
 /// sum of squared (additive) or relative (multiplicative) errors and the sum of
 /// `ln |yhat|`, or `None` when the path leaves the admissible region.
+///
+/// This is the optimiser's objective, evaluated tens of thousands of times per series,
+/// so it is compiled once per form (the form's components become constants and the
+/// branches on them disappear from the loop).
 fn filter(form: EtsForm, p: &EtsParams, y: &[f64], st: &mut EtsState) -> Option<(f64, f64)> {
+    use ErrorType as E;
+    use SeasonType as S;
+    use TrendType as T;
+    macro_rules! dispatch {
+        ($($e:ident $t:ident $s:ident),* $(,)?) => {
+            match (form.error, form.trend, form.season) {
+                $((E::$e, T::$t, S::$s) => filter_form::<{ E::$e as u8 }, { T::$t as u8 }, { S::$s as u8 }>(p, y, st),)*
+            }
+        };
+    }
+    dispatch!(
+        Additive None None, Additive None Additive, Additive None Multiplicative,
+        Additive Additive None, Additive Additive Additive, Additive Additive Multiplicative,
+        Additive Damped None, Additive Damped Additive, Additive Damped Multiplicative,
+        Multiplicative None None, Multiplicative None Additive, Multiplicative None Multiplicative,
+        Multiplicative Additive None, Multiplicative Additive Additive,
+        Multiplicative Additive Multiplicative, Multiplicative Damped None,
+        Multiplicative Damped Additive, Multiplicative Damped Multiplicative,
+    )
+}
+
+/// [`filter`] for the form whose components are the constants `E`, `T`, `S` (their
+/// enum discriminants).
+#[inline(never)]
+fn filter_form<const E: u8, const T: u8, const S: u8>(
+    p: &EtsParams,
+    y: &[f64],
+    st: &mut EtsState,
+) -> Option<(f64, f64)> {
+    let form = EtsForm::from_codes(E, T, S);
     let (mut sse, mut sumlog) = (0.0, 0.0);
+    // The product of the predictions, folded into `sumlog` before it can overflow:
+    // one logarithm per few hundred steps instead of one per step.
+    let mut prod = 1.0f64;
     let ms = st.season.len();
     let mult_season = form.season == SeasonType::Multiplicative;
-    for (t, &yt) in y.iter().enumerate() {
-        let slot = &mut st.season[t % ms];
-        let (lb, yhat) = predict(form, p.phi, st.level, st.trend, *slot);
+    let (mut level, mut trend) = (st.level, st.trend);
+    // The seasonal slot of time t is t % ms, counted without a division.
+    let mut j = 0usize;
+    for &yt in y {
+        let slot = &mut st.season[j];
+        j += 1;
+        if j == ms {
+            j = 0;
+        }
+        let (lb, yhat) = predict(form, p.phi, level, trend, *slot);
         if mult_season && (lb <= 0.0 || *slot <= 0.0) {
             return None;
         }
@@ -237,15 +306,21 @@ fn filter(form: EtsForm, p: &EtsParams, y: &[f64], st: &mut EtsState) -> Option<
                 }
                 let r = e / yhat;
                 sse += r * r;
-                sumlog += yhat.ln();
+                prod *= yhat;
+                if !(1e-100..=1e100).contains(&prod) {
+                    sumlog += prod.ln();
+                    prod = 1.0;
+                }
             }
         }
-        update(form, p, &mut st.level, &mut st.trend, slot, lb, e);
-        if !st.level.is_finite() {
+        update(form, p, &mut level, &mut trend, slot, lb, e);
+        if !level.is_finite() {
             return None;
         }
     }
-    Some((sse, sumlog))
+    st.level = level;
+    st.trend = trend;
+    Some((sse, sumlog + prod.ln()))
 }
 
 /// Where each fitted quantity sits in the optimiser's vector.

@@ -72,6 +72,10 @@ pub enum ModelKind {
     Ets,
     /// The standard Theta method with seasonal adjustment.
     Theta,
+    /// The mean of the ETS (form by AICc) and Theta forecasts, points and interval
+    /// bounds alike: a combination is more robust than either model alone when the
+    /// backtest cannot tell them apart (Makridakis et al., M3 and M4 competitions).
+    EtsTheta,
     /// Croston's method for intermittent demand.
     Croston,
     /// Teunter-Syntetos-Babai for intermittent demand.
@@ -80,11 +84,12 @@ pub enum ModelKind {
 
 impl ModelKind {
     /// Every family, simplest first (the default candidates, in tie-breaking order).
-    pub const ALL: [ModelKind; 6] = [
+    pub const ALL: [ModelKind; 7] = [
         ModelKind::Naive,
         ModelKind::SeasonalNaive,
         ModelKind::Ets,
         ModelKind::Theta,
+        ModelKind::EtsTheta,
         ModelKind::Croston,
         ModelKind::Tsb,
     ];
@@ -96,6 +101,7 @@ impl ModelKind {
             ModelKind::SeasonalNaive => "seasonal_naive",
             ModelKind::Ets => "ets",
             ModelKind::Theta => "theta",
+            ModelKind::EtsTheta => "ets_theta",
             ModelKind::Croston => "croston",
             ModelKind::Tsb => "tsb",
         }
@@ -314,6 +320,7 @@ enum Fitter {
     SeasonalNaive,
     Ets(EtsForm),
     Theta,
+    EtsTheta(EtsForm),
     Croston,
     Tsb,
 }
@@ -325,6 +332,7 @@ impl Fitter {
             Fitter::SeasonalNaive => ModelKind::SeasonalNaive,
             Fitter::Ets(_) => ModelKind::Ets,
             Fitter::Theta => ModelKind::Theta,
+            Fitter::EtsTheta(_) => ModelKind::EtsTheta,
             Fitter::Croston => ModelKind::Croston,
             Fitter::Tsb => ModelKind::Tsb,
         }
@@ -333,6 +341,7 @@ impl Fitter {
     fn label(self) -> String {
         match self {
             Fitter::Ets(form) => form.to_string(),
+            Fitter::EtsTheta(form) => format!("{form} + theta"),
             other => other.kind().name().to_string(),
         }
     }
@@ -344,6 +353,10 @@ impl Fitter {
             Fitter::SeasonalNaive => naive::seasonal_naive(y, m, h).map(|(mean, _)| mean),
             Fitter::Ets(form) => EtsModel::fit(y, m, form).map(|f| f.forecast(h)),
             Fitter::Theta => theta::Theta::fit(y, m).map(|f| f.forecast(h)),
+            Fitter::EtsTheta(form) => Some(mean_of(
+                &Fitter::Ets(form).point(y, m, h)?,
+                &Fitter::Theta.point(y, m, h)?,
+            )),
             Fitter::Croston => Some(flat_or_zero(y, h, |y| {
                 intermittent::croston(y, intermittent::CROSTON_ALPHA)
             })),
@@ -392,6 +405,41 @@ impl Fitter {
                 },
                 ..analytic((t.forecast(h), t.bands(h)))
             }),
+            Fitter::EtsTheta(form) => {
+                let a = Fitter::Ets(form).full(y, m, h, ets)?;
+                let b = Fitter::Theta.full(y, m, h, None)?;
+                let avg = |f: fn(&Band) -> f64| -> Vec<f64> {
+                    mean_of(
+                        &a.bands.iter().map(f).collect::<Vec<_>>(),
+                        &b.bands.iter().map(f).collect::<Vec<_>>(),
+                    )
+                };
+                let (lo80, hi80, lo95, hi95) = (
+                    avg(|b| b.lo80),
+                    avg(|b| b.hi80),
+                    avg(|b| b.lo95),
+                    avg(|b| b.hi95),
+                );
+                Some(Output {
+                    model: format!("{} + {}", a.model, b.model),
+                    mean: mean_of(&a.mean, &b.mean),
+                    bands: (0..h)
+                        .map(|k| Band {
+                            lo80: lo80[k],
+                            hi80: hi80[k],
+                            lo95: lo95[k],
+                            hi95: hi95[k],
+                        })
+                        .collect(),
+                    intervals: if a.intervals == IntervalMethod::Analytic
+                        && b.intervals == IntervalMethod::Analytic
+                    {
+                        IntervalMethod::Analytic
+                    } else {
+                        IntervalMethod::Simulated
+                    },
+                })
+            }
             Fitter::Croston | Fitter::Tsb => {
                 let fit = if matches!(self, Fitter::Croston) {
                     intermittent::croston(y, intermittent::CROSTON_ALPHA)
@@ -407,6 +455,11 @@ impl Fitter {
             }
         }
     }
+}
+
+/// The element-wise mean of two forecasts of the same length.
+fn mean_of(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| (x + y) / 2.0).collect()
 }
 
 /// A flat-rate forecast, zero when the window has no demand yet.
@@ -473,15 +526,33 @@ fn mase_scale(train: &[f64], m: usize) -> f64 {
     .unwrap_or(1.0)
 }
 
+/// The backtest forecasts of ETS and Theta at each origin, reused by their combination.
+#[derive(Default)]
+struct OriginCache {
+    ets: Option<Vec<Vec<f64>>>,
+    theta: Option<Vec<Vec<f64>>>,
+}
+
 /// Scores one candidate over every origin of the plan; `None` when it cannot be fitted
 /// at some origin.
-fn backtest(f: Fitter, y: &[f64], m: usize, plan: Plan, non_negative: bool) -> Option<Accuracy> {
+fn backtest(
+    f: Fitter,
+    y: &[f64],
+    m: usize,
+    plan: Plan,
+    non_negative: bool,
+    cache: &mut OriginCache,
+) -> Option<Accuracy> {
     let (mut mase, mut abs_e, mut abs_a, mut sum_e) = (0.0, 0.0, 0.0, 0.0);
+    let mut points = Vec::with_capacity(plan.origins);
     for i in 0..plan.origins {
         let nt = plan.first + i * plan.step;
         let train = &y[..nt];
         let actual = &y[nt..nt + plan.horizon];
-        let fc = f.point(train, m, plan.horizon)?;
+        let fc = match (f, &cache.ets, &cache.theta) {
+            (Fitter::EtsTheta(_), Some(e), Some(t)) => mean_of(&e[i], &t[i]),
+            _ => f.point(train, m, plan.horizon)?,
+        };
         let mut window_abs = 0.0;
         for (&p, &a) in fc.iter().zip(actual) {
             let p = if non_negative { p.max(0.0) } else { p };
@@ -492,6 +563,12 @@ fn backtest(f: Fitter, y: &[f64], m: usize, plan: Plan, non_negative: bool) -> O
         }
         abs_e += window_abs;
         mase += window_abs / plan.horizon as f64 / mase_scale(train, m);
+        points.push(fc);
+    }
+    match f {
+        Fitter::Ets(_) => cache.ets = Some(points),
+        Fitter::Theta => cache.theta = Some(points),
+        _ => {}
     }
     let count = (plan.origins * plan.horizon) as f64;
     Some(Accuracy {
@@ -594,7 +671,38 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
     }
 
     let positive = y.iter().all(|&v| v > 0.0);
+    // The ETS form, chosen once by AICc on the full series among the forms that fit the
+    // shortest backtest window; shared by `ets` and `ets_theta`.
+    let wants_ets = !use_intermittent
+        && spec
+            .candidates
+            .iter()
+            .any(|k| matches!(k, ModelKind::Ets | ModelKind::EtsTheta));
     let mut ets_full: Option<EtsModel> = None;
+    if wants_ets {
+        let forms: Vec<EtsForm> = EtsForm::all()
+            .into_iter()
+            .filter(|f| f.fits(plan.first, m, positive))
+            .collect();
+        let seasonal_min = EtsForm::all()
+            .iter()
+            .filter(|f| f.is_seasonal())
+            .map(|f| f.min_len(m))
+            .min()
+            .unwrap_or(0);
+        if m > MAX_SEASON {
+            notes.push(format!(
+                "seasonal ETS forms not considered: season length {m} is over {MAX_SEASON}"
+            ));
+        } else if m >= 2 && !forms.iter().any(|f| f.is_seasonal()) && !forms.is_empty() {
+            notes.push(format!(
+                "seasonal ETS forms dropped: they need {seasonal_min} points at the first backtest origin, which has {}",
+                plan.first
+            ));
+        }
+        ets_full = EtsModel::auto(y, m, &forms);
+    }
+    let ets_form = ets_full.as_ref().map(|f| f.form);
     let mut fitters: Vec<Fitter> = Vec::new();
     for &kind in &spec.candidates {
         if kind.intermittent() != use_intermittent {
@@ -616,40 +724,26 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
                 }
             }
             ModelKind::Ets => {
-                let forms: Vec<EtsForm> = EtsForm::all()
-                    .into_iter()
-                    .filter(|f| f.fits(plan.first, m, positive))
-                    .collect();
-                let seasonal_min = EtsForm::all()
-                    .iter()
-                    .filter(|f| f.is_seasonal())
-                    .map(|f| f.min_len(m))
-                    .min()
-                    .unwrap_or(0);
-                if m > MAX_SEASON {
-                    notes.push(format!(
-                        "seasonal ETS forms not considered: season length {m} is over {MAX_SEASON}"
-                    ));
-                } else if m >= 2 && !forms.iter().any(|f| f.is_seasonal()) && !forms.is_empty() {
-                    notes.push(format!(
-                        "seasonal ETS forms dropped: they need {seasonal_min} points at the first backtest origin, which has {}",
-                        plan.first
-                    ));
-                }
-                match EtsModel::auto(y, m, &forms) {
-                    Some(fit) => {
-                        fitters.push(Fitter::Ets(fit.form));
-                        ets_full = Some(fit);
-                    }
+                match ets_form {
+                    Some(form) => fitters.push(Fitter::Ets(form)),
                     None => {
                         notes.push(format!(
-                        "ets dropped: needs {} points at the first backtest origin, which has {}",
-                        EtsForm::all().iter().map(|f| f.min_len(m)).min().unwrap_or(0),
-                        plan.first
-                    ))
+                    "ets dropped: needs {} points at the first backtest origin, which has {}",
+                    EtsForm::all().iter().map(|f| f.min_len(m)).min().unwrap_or(0),
+                    plan.first
+                ))
                     }
                 }
             }
+            ModelKind::EtsTheta => match ets_form {
+                Some(form) if plan.first >= theta::Theta::min_len() => {
+                    fitters.push(Fitter::EtsTheta(form))
+                }
+                _ => notes.push(
+                    "ets_theta dropped: ETS or Theta cannot be fitted at the first backtest origin"
+                        .to_string(),
+                ),
+            },
             ModelKind::Theta => {
                 if plan.first < theta::Theta::min_len() {
                     notes.push(format!(
@@ -667,8 +761,9 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
     }
 
     let mut scored: Vec<(Fitter, Accuracy)> = Vec::new();
+    let mut cache = OriginCache::default();
     for f in fitters {
-        match backtest(f, y, m, plan, series.non_negative()) {
+        match backtest(f, y, m, plan, series.non_negative(), &mut cache) {
             Some(acc) => scored.push((f, acc)),
             None => notes.push(format!(
                 "{} dropped: could not be fitted at every origin",
@@ -704,7 +799,7 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
         if plan.horizon == 1 { "" } else { "s" },
         table.join(", ")
     ));
-    if matches!(chosen, Fitter::Ets(_)) {
+    if matches!(chosen, Fitter::Ets(_) | Fitter::EtsTheta(_)) {
         notes.push("ETS form chosen by AICc on the full series".to_string());
     }
     finish(

@@ -42,7 +42,7 @@ pub(crate) struct Minimum {
 /// Minimises `f` from `x0` inside the box `[lower, upper]`, with initial simplex steps
 /// `step` (one per coordinate). `f` may return `f64::INFINITY` for inadmissible points.
 pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
-    mut f: F,
+    mut objective: F,
     x0: &[f64],
     step: &[f64],
     lower: &[f64],
@@ -50,6 +50,15 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
     opts: Options,
 ) -> Minimum {
     let n = x0.len();
+    // NaN counts as inadmissible, so plain comparisons order every value.
+    let mut f = |x: &[f64]| {
+        let v = objective(x);
+        if v.is_nan() {
+            f64::INFINITY
+        } else {
+            v
+        }
+    };
     let clamp = |x: &mut [f64]| {
         for i in 0..n {
             x[i] = x[i].clamp(lower[i], upper[i]);
@@ -70,8 +79,31 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
     let mut evals = 1usize;
     let mut pts: Vec<Vec<f64>> = Vec::with_capacity(n + 1);
     let mut vals: Vec<f64> = Vec::with_capacity(n + 1);
-    let mut order: Vec<usize> = Vec::with_capacity(n + 1);
     let mut centroid = vec![0.0; n];
+    // The sum of the vertices, updated as vertices are replaced, so the centroid of all
+    // but the worst costs O(n) rather than O(n^2) per iteration.
+    let mut total = vec![0.0; n];
+    let sum_into = |total: &mut [f64], pts: &[Vec<f64>]| {
+        total.iter_mut().for_each(|c| *c = 0.0);
+        for p in pts {
+            for (c, v) in total.iter_mut().zip(p) {
+                *c += v;
+            }
+        }
+    };
+    // Puts `x` with value `fx` in place of vertex `k`, keeping `total` in step.
+    let replace = |pts: &mut [Vec<f64>],
+                   vals: &mut [f64],
+                   total: &mut [f64],
+                   k: usize,
+                   x: &[f64],
+                   fx: f64| {
+        for ((c, old), new) in total.iter_mut().zip(&pts[k]).zip(x) {
+            *c += new - old;
+        }
+        pts[k].copy_from_slice(x);
+        vals[k] = fx;
+    };
     let mut xr = vec![0.0; n];
     let mut xe = vec![0.0; n];
     let mut xc = vec![0.0; n];
@@ -92,22 +124,17 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
             pts.push(p);
             evals += 1;
         }
+        sum_into(&mut total, &pts);
         loop {
-            order.clear();
-            order.extend(0..=n);
-            order.sort_by(|&a, &b| vals[a].total_cmp(&vals[b]).then(a.cmp(&b)));
-            let (ib, iw, isw) = (order[0], order[n], order[n - 1]);
+            let (ib, iw, isw) = extremes(&vals);
             let (fb, fw, fsw) = (vals[ib], vals[iw], vals[isw]);
             if evals >= opts.max_evals
                 || (fb.is_finite() && (fw - fb).abs() <= opts.ftol * (fb.abs() + opts.ftol))
             {
                 break;
             }
-            centroid.iter_mut().for_each(|c| *c = 0.0);
-            for &k in &order[..n] {
-                for (c, v) in centroid.iter_mut().zip(&pts[k]) {
-                    *c += v / nf;
-                }
+            for ((c, t), w) in centroid.iter_mut().zip(&total).zip(&pts[iw]) {
+                *c = (t - w) / nf;
             }
             for i in 0..n {
                 xr[i] = centroid[i] + ar * (centroid[i] - pts[iw][i]);
@@ -123,17 +150,14 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
                 let fe = f(&xe);
                 evals += 1;
                 if fe < fr {
-                    pts[iw].copy_from_slice(&xe);
-                    vals[iw] = fe;
+                    replace(&mut pts, &mut vals, &mut total, iw, &xe, fe);
                 } else {
-                    pts[iw].copy_from_slice(&xr);
-                    vals[iw] = fr;
+                    replace(&mut pts, &mut vals, &mut total, iw, &xr, fr);
                 }
                 continue;
             }
             if fr < fsw {
-                pts[iw].copy_from_slice(&xr);
-                vals[iw] = fr;
+                replace(&mut pts, &mut vals, &mut total, iw, &xr, fr);
                 continue;
             }
             let outside = fr < fw;
@@ -148,8 +172,7 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
             let fc = f(&xc);
             evals += 1;
             if (outside && fc <= fr) || (!outside && fc < fw) {
-                pts[iw].copy_from_slice(&xc);
-                vals[iw] = fc;
+                replace(&mut pts, &mut vals, &mut total, iw, &xc, fc);
                 continue;
             }
             let xb = pts[ib].clone();
@@ -164,6 +187,7 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
                 vals[k] = f(&pts[k]);
                 evals += 1;
             }
+            sum_into(&mut total, &pts);
         }
         let ib = (0..=n)
             .min_by(|&a, &b| vals[a].total_cmp(&vals[b]).then(a.cmp(&b)))
@@ -178,6 +202,25 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
         }
     }
     Minimum { x: best, f: fbest }
+}
+
+/// The best, worst and second-worst vertices (ties broken by vertex order, as a stable
+/// sort would): one pass instead of sorting the simplex at every iteration. The values
+/// hold no NaN.
+fn extremes(vals: &[f64]) -> (usize, usize, usize) {
+    let (mut ib, mut iw, mut isw) = (0, 0, usize::MAX);
+    for (k, &v) in vals.iter().enumerate().skip(1) {
+        if v < vals[ib] {
+            ib = k;
+        }
+        if v >= vals[iw] {
+            isw = iw;
+            iw = k;
+        } else if isw == usize::MAX || v >= vals[isw] {
+            isw = k;
+        }
+    }
+    (ib, iw, isw)
 }
 
 #[cfg(test)]
@@ -204,6 +247,15 @@ mod tests {
             (m.x[0] - 1.0).abs() < 1e-3 && (m.x[1] - 1.0).abs() < 1e-3,
             "{m:?}"
         );
+    }
+
+    #[test]
+    fn extremes_match_a_stable_sort() {
+        let vals = [3.0, 1.0, 3.0, f64::INFINITY, 1.0, 2.0];
+        // Stable order: 1 (1.0), 4 (1.0), 5, 0, 2, 3 (inf).
+        assert_eq!(extremes(&vals), (1, 3, 2));
+        assert_eq!(extremes(&[2.0, 2.0, 2.0]), (0, 2, 1));
+        assert_eq!(extremes(&[5.0, 4.0]), (1, 0, 1));
     }
 
     #[test]

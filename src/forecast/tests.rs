@@ -70,6 +70,10 @@ fn is_seasonal_model(f: &SeriesForecast) -> bool {
         ModelKind::SeasonalNaive => true,
         ModelKind::Ets => f.model.ends_with(",A)") || f.model.ends_with(",M)"),
         ModelKind::Theta => f.model.contains("seasonal"),
+        // "ETS(A,N,A) + theta": seasonal when either part is.
+        ModelKind::EtsTheta => {
+            f.model.contains(",A) +") || f.model.contains(",M) +") || f.model.contains("seasonal")
+        }
         _ => false,
     }
 }
@@ -317,4 +321,38 @@ fn invalid_spec_reports_every_problem() {
         text.contains("`horizon`") && text.contains("`candidates`"),
         "{text}"
     );
+}
+
+#[test]
+fn ets_theta_is_the_mean_of_ets_and_theta() {
+    // Each model alone, then their combination: points and bounds are the means.
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let s = Series::new(0, seasonal(&mut rng, 40), true).unwrap();
+    let only = |kind: ModelKind| {
+        let spec = ForecastSpec {
+            candidates: vec![kind],
+            ..quarterly(6)
+        };
+        forecast_series(&s, &spec).unwrap()
+    };
+    let (ets, theta, both) = (
+        only(ModelKind::Ets),
+        only(ModelKind::Theta),
+        only(ModelKind::EtsTheta),
+    );
+    assert_eq!(both.kind, ModelKind::EtsTheta);
+    assert_eq!(both.model, format!("{} + {}", ets.model, theta.model));
+    for ((e, t), c) in ets.points.iter().zip(&theta.points).zip(&both.points) {
+        for (a, b, m) in [
+            (e.point, t.point, c.point),
+            (e.lo95, t.lo95, c.lo95),
+            (e.hi80, t.hi80, c.hi80),
+        ] {
+            assert!((m - (a + b) / 2.0).abs() < 1e-9, "{e:?} {t:?} {c:?}");
+        }
+    }
+    // Its backtest reuses the two models' origin forecasts: the bias is their mean
+    // when no forecast is clamped (positive data far from zero).
+    let bias = |f: &SeriesForecast| f.accuracy.as_ref().unwrap().bias;
+    assert!((bias(&both) - (bias(&ets) + bias(&theta)) / 2.0).abs() < 1e-9);
 }
