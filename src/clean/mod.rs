@@ -413,6 +413,9 @@ pub struct Checker {
     /// the raw table after the clean stage (an outlier rule that rejects reads the raw
     /// text of the rows it rejects from it).
     pub fused: bool,
+    /// Whether the statement keeps its input's order (no join with referenced keys), so
+    /// the rows it appends are in file order and their row ids number them.
+    pub keeps_order: bool,
 }
 
 impl Checker {
@@ -582,6 +585,7 @@ impl Checker {
             head: head.to_string(),
             tail: tail.to_string(),
             fused,
+            keeps_order: joins.is_empty(),
         })
     }
 

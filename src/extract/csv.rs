@@ -89,6 +89,7 @@ pub fn read(
         .collect();
     let names: Vec<String> = cols.iter().map(|(name, _)| ident(name)).collect();
     let xlsx = header.iter().any(|h| h == super::xlsx::LINE_COLUMN);
+    let by_rowid = !xlsx && checker.is_some_and(|c| c.keeps_order);
     let header_lines = header_lines(cfg);
     let sql = if xlsx {
         format!(
@@ -102,9 +103,16 @@ pub fn read(
     } else {
         // Fast numbering: the record's ordinal after the header. `verify_lines` checks it
         // against the file and renumbers when quoted newlines or blank lines shift it.
+        // Checked in the same pass, the records are numbered after the insert, from their
+        // row ids (the insert keeps the file's order unless the checks join referenced
+        // keys): `row_number() OVER ()` would hold the read and every check to one thread.
+        let line = if by_rowid {
+            "NULL::BIGINT".to_string()
+        } else {
+            format!("row_number() OVER () + {header_lines}")
+        };
         let numbered = format!(
-            "SELECT CAST($2 AS VARCHAR) AS _file,
-                    row_number() OVER () + {header_lines} AS _line,
+            "SELECT CAST($2 AS VARCHAR) AS _file, {line} AS _line,
                     NULL::VARCHAR AS _parse_error, NULL::VARCHAR AS _raw_text, {names}
              FROM (SELECT {select} FROM {call})",
             names = names.join(", "),
@@ -123,6 +131,26 @@ pub fn read(
     wh.conn
         .execute(&sql, [p.as_ref(), label])
         .ctx(|| format!("reading `{label}`"))?;
+    if by_rowid {
+        let first: Option<i64> = wh
+            .conn
+            .query_row(
+                &format!("SELECT min(rowid) FROM {records} WHERE _file = $1 AND _line IS NULL"),
+                [label],
+                |r| r.get(0),
+            )
+            .ctx(|| format!("numbering lines of `{label}`"))?;
+        let first = first.unwrap_or_default();
+        wh.conn
+            .execute(
+                &format!(
+                    "UPDATE {records} SET _line = rowid - $2 + {header_lines} + 1
+                     WHERE _file = $1 AND _line IS NULL"
+                ),
+                duckdb::params![label, first],
+            )
+            .ctx(|| format!("numbering lines of `{label}`"))?;
+    }
     tracing::debug!("{:.3} s: read `{label}`", t.elapsed().as_secs_f64());
     let file = csv_shape::FileRead {
         path,
