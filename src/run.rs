@@ -280,7 +280,9 @@ fn execute(
             files: plan.files.iter().map(|f| f.path.clone()).collect(),
         };
         progress.reading(i, subset.files.len());
-        let ex = match extract::extract(wh, &subset) {
+        let mask = pipeline.config.privacy.mask_pii;
+        let checker = clean::Checker::new(wh, &subset, mask)?;
+        let ex = match extract::extract(wh, &subset, &checker) {
             Ok(ex) => ex,
             Err(e) => {
                 // The run log counts the columns that stopped the run.
@@ -294,8 +296,7 @@ fn execute(
             }
         };
         progress.read(i, ex.rows);
-        let mask = pipeline.config.privacy.mask_pii;
-        let st = clean::clean(wh, &subset, summary.run_id, mask)?;
+        let st = clean::clean(wh, &subset, summary.run_id)?;
         let an = clean::anomaly::detect(wh, &s.config, summary.run_id, mask)?;
         extract::release(wh, &s.config.name)?;
         let rejected = st.rejected + an.rejected;

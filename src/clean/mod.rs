@@ -7,7 +7,8 @@
 //! one that predates it.
 //!
 //! Temp tables per source `s`: `_checked_s` (typed values and a list of failures per
-//! row), `_clean_s` (the rows to load, in file order). Shared across sources:
+//! row, filled while the files are read: see [`Checker`]), `_clean_s` (the rows to
+//! load, in file order). Shared across sources:
 //! `_rejects`, `_warnings` and `_duplicates`, appended per source, copied to the run log
 //! at the end.
 
@@ -18,7 +19,6 @@ use crate::config::{
     Case, ColumnConfig, ColumnType, Format, ResolvedSource, RuleKind, Severity, SourceConfig,
 };
 use crate::error::{Error, Result};
-use crate::extract::raw_table;
 use crate::sql::{ident, literal, literal_list};
 use crate::warehouse::Warehouse;
 
@@ -388,185 +388,251 @@ impl Failures {
     }
 }
 
-/// Types, checks and dedupes one source into `_clean_<name>`; appends to `_rejects`,
-/// `_warnings` and `_duplicates`. With `mask_pii`, values of PII columns are masked in
-/// the failures' `value` and `raw_text`.
+/// The typing and checking of one source's raw rows into `_checked_<name>`: one
+/// statement generated from the source spec, run over any relation shaped like the raw
+/// table (`_file`, `_line`, `_parse_error`, `_raw_text`, one VARCHAR column per declared
+/// column). The CSV reader runs it straight over `read_csv` (one pass from the file's
+/// text to the checked rows); other readers fill the raw table first.
 ///
 /// The generated statement has three layers so each expression is computed once per
 /// row: `n` (raw text normalised: trimmed, aliased, stripped, defaulted), `t` (typed
 /// values), then the list of failed rules per row, joined with the referenced sources'
 /// keys. A source with `warn` rules gives each failure a `severity` and each row
 /// `_rejected` (a reject-severity failure); otherwise every failure rejects.
-pub fn clean(
-    wh: &Warehouse,
-    source: &ResolvedSource,
-    run_id: i64,
-    mask_pii: bool,
-) -> Result<CleanStats> {
+///
+/// `_checked_<name>` keeps only what the later steps need: position, typed values, the
+/// failed rules and, for rejected rows only, the raw text.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    /// The checked table (quoted).
+    pub checked: String,
+    /// The statement before and after the raw relation.
+    head: String,
+    tail: String,
+    /// Whether the CSV reader may check straight from `read_csv`: not when a rule needs
+    /// the raw table after the clean stage (an outlier rule that rejects reads the raw
+    /// text of the rows it rejects from it).
+    pub fused: bool,
+    /// Whether the statement keeps its input's order (no join with referenced keys), so
+    /// the rows it appends are in file order and their row ids number them.
+    pub keeps_order: bool,
+}
+
+impl Checker {
+    /// Builds the checking statement of `source`. With `mask_pii`, values of PII
+    /// columns are masked in the failures' `value` and `raw_text`.
+    pub fn new(wh: &Warehouse, source: &ResolvedSource, mask_pii: bool) -> Result<Checker> {
+        let cfg = &source.config;
+        let checked = ident(&format!("_checked_{}", cfg.name));
+        let severities = cfg.has_warnings();
+        let mask = |c: &ColumnConfig, value: String| {
+            if mask_pii && c.pii {
+                masked(&value)
+            } else {
+                value
+            }
+        };
+
+        let mut norm_cols = Vec::new();
+        let mut typed_cols = Vec::new();
+        let mut fails = Failures {
+            severity: severities,
+            checks: Vec::new(),
+        };
+        let mut joins = Vec::new();
+        for (i, c) in cfg.columns.iter().enumerate() {
+            let raw_col = ident(&format!("_raw_{}", c.name));
+            let norm_col = ident(&format!("_n_{}", c.name));
+            norm_cols.push(format!(
+                "r.{name} AS {raw_col}, {n} AS {norm_col}",
+                name = ident(&c.name),
+                n = normalized_text(c, &format!("r.{}", ident(&c.name)))
+            ));
+            let name = ident(&c.name);
+            typed_cols.push(format!(
+                "{} AS {name}",
+                typed_expr(c, &format!("n.{norm_col}"))
+            ));
+            let (r, v, t) = (
+                mask(c, format!("t.{raw_col}")),
+                format!("t.{norm_col}"),
+                format!("t.{name}"),
+            );
+            let key = cfg.key.contains(&c.name);
+            for (kind, cond, msg) in column_rules(c, key, &v, &t) {
+                let sev = c.severity(kind);
+                fails.push(&cond, Some(&c.name), kind.as_str(), &r, &msg, sev);
+            }
+            if let Some((src, col)) = c.references.as_deref().and_then(|x| x.split_once('.')) {
+                let alias = format!("ref{i}");
+                joins.push(format!(
+                    "LEFT JOIN (SELECT DISTINCT {col} AS k FROM {tbl}) {alias} ON {alias}.k = {t}",
+                    col = ident(col),
+                    tbl = keys_view(src),
+                ));
+                let cond = format!("{t} IS NOT NULL AND {alias}.k IS NULL");
+                fails.push(
+                    &cond,
+                    Some(&c.name),
+                    "references",
+                    &r,
+                    &format!("not found in {src}.{col}"),
+                    c.severity(RuleKind::References),
+                );
+            }
+        }
+        for rule in &cfg.rules {
+            let check = expr::parse(&wh.conn, &rule.check, &cfg.columns, "t").map_err(|e| {
+                Error::Run(format!(
+                    "rule `{}` of source `{}`: `check` {}",
+                    rule.name, cfg.name, e.message
+                ))
+            })?;
+            // `name=value` of each column the rule reads.
+            let parts: Vec<String> = check
+                .columns
+                .iter()
+                .filter_map(|n| cfg.columns.iter().find(|c| &c.name == n))
+                .map(|c| {
+                    let typed = format!("CAST(t.{} AS VARCHAR)", ident(&c.name));
+                    format!(
+                        "{} || coalesce({}, 'NULL')",
+                        literal(&format!("{}=", c.name)),
+                        mask(c, typed)
+                    )
+                })
+                .collect();
+            let value = if parts.is_empty() {
+                "NULL::VARCHAR".to_string()
+            } else {
+                format!("concat_ws(', ', {})", parts.join(", "))
+            };
+            let message = rule
+                .message
+                .clone()
+                .unwrap_or_else(|| format!("check failed: {}", rule.check.trim()));
+            fails.push(
+                &format!("{} IS FALSE", check.sql),
+                None,
+                &rule.name,
+                &value,
+                &message,
+                rule.severity,
+            );
+        }
+        if fails.checks.is_empty() {
+            // Gives the list its struct type when a source declares no rule at all.
+            fails.push("false", Some(""), "", "NULL::VARCHAR", "", Severity::Reject);
+        }
+        let checks = fails.checks;
+        let raw_text = raw_text_sql(
+            cfg,
+            "t._given_raw_text",
+            "t._parse_error",
+            &|c| format!("t.{}", ident(&format!("_raw_{}", c.name))),
+            mask_pii,
+        );
+        let (flag, parse_severity) = if severities {
+            (
+                ", len(list_filter(_errors, lambda x: x.severity = 'reject')) > 0 AS _rejected",
+                ", 'severity': 'reject'",
+            )
+        } else {
+            ("", "")
+        };
+        let names: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
+        let sql = format!(
+            "WITH n AS (
+                 SELECT r._file, r._line, r._parse_error, r._raw_text AS _given_raw_text, {norm}
+                 FROM {RELATION} r
+             ), t AS (
+                 SELECT n.*, {typed} FROM n
+             ), e AS (
+                 SELECT t.*,
+                     CASE WHEN t._parse_error IS NOT NULL
+                          THEN [{{'column_name': NULL::VARCHAR, 'rule': 'parse', 'value': NULL::VARCHAR,
+                                  'message': t._parse_error{parse_severity}}}]
+                          WHEN {any}
+                          THEN list_filter([{checks}], lambda x: x IS NOT NULL)
+                          ELSE [] END AS _errors
+                 FROM t {joins}
+             )
+             SELECT _file, _line, {names}, _errors,
+                    CASE WHEN len(_errors) > 0 THEN {raw_text} END AS _raw_text{flag}
+             FROM e t",
+            norm = norm_cols.join(", "),
+            typed = typed_cols.join(", "),
+            any = checks
+                .iter()
+                .map(|(c, _)| format!("({c})"))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+            checks = checks
+                .iter()
+                .map(|(_, c)| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            joins = joins.join(" "),
+            names = names.join(", "),
+        );
+        let (head, tail) = sql.split_once(RELATION).unwrap_or((&sql, ""));
+        let fused = !cfg
+            .anomalies
+            .iter()
+            .any(|a| a.action == crate::config::AnomalyAction::Reject);
+        Ok(Checker {
+            checked,
+            head: head.to_string(),
+            tail: tail.to_string(),
+            fused,
+            keeps_order: joins.is_empty(),
+        })
+    }
+
+    /// The checking query over `relation` (a table name or a parenthesised query).
+    fn query(&self, relation: &str) -> String {
+        format!("{}{relation}{}", self.head, self.tail)
+    }
+
+    /// Creates the empty checked table; `raw` is the (empty) raw table.
+    pub fn create(&self, wh: &Warehouse, raw: &str) -> Result<()> {
+        wh.exec(&format!(
+            "CREATE OR REPLACE TEMP TABLE {} AS {} LIMIT 0",
+            self.checked,
+            self.query(raw)
+        ))
+    }
+
+    /// The statement appending the checked rows of `relation`, to run with the
+    /// relation's parameters.
+    pub fn insert_sql(&self, relation: &str) -> String {
+        format!("INSERT INTO {} {}", self.checked, self.query(relation))
+    }
+
+    /// Appends the checked rows of the raw table `raw`.
+    pub fn insert_from(&self, wh: &Warehouse, raw: &str) -> Result<()> {
+        wh.exec(&self.insert_sql(raw))
+    }
+}
+
+/// Placeholder of the raw relation in the checking statement.
+const RELATION: &str = "\u{1}RELATION\u{1}";
+
+/// Appends to `_rejects`, `_warnings` and `_duplicates` the rows of `_checked_<name>`
+/// (filled by the extract stage through the source's [`Checker`]) that fail a rule or
+/// are duplicates, and leaves the rows to load in the view `_clean_<name>`.
+pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<CleanStats> {
     let cfg = &source.config;
-    let raw = raw_table(&cfg.name);
     let checked = ident(&format!("_checked_{}", cfg.name));
     let clean = clean_table(&cfg.name);
     let severities = cfg.has_warnings();
-    let mask = |c: &ColumnConfig, value: String| {
-        if mask_pii && c.pii {
-            masked(&value)
-        } else {
-            value
-        }
-    };
-
-    let mut norm_cols = Vec::new();
-    let mut typed_cols = Vec::new();
-    let mut fails = Failures {
-        severity: severities,
-        checks: Vec::new(),
-    };
-    let mut joins = Vec::new();
-    for (i, c) in cfg.columns.iter().enumerate() {
-        let raw_col = ident(&format!("_raw_{}", c.name));
-        let norm_col = ident(&format!("_n_{}", c.name));
-        norm_cols.push(format!(
-            "r.{name} AS {raw_col}, {n} AS {norm_col}",
-            name = ident(&c.name),
-            n = normalized_text(c, &format!("r.{}", ident(&c.name)))
-        ));
-        let name = ident(&c.name);
-        typed_cols.push(format!(
-            "{} AS {name}",
-            typed_expr(c, &format!("n.{norm_col}"))
-        ));
-        let (r, v, t) = (
-            mask(c, format!("t.{raw_col}")),
-            format!("t.{norm_col}"),
-            format!("t.{name}"),
-        );
-        let key = cfg.key.contains(&c.name);
-        for (kind, cond, msg) in column_rules(c, key, &v, &t) {
-            let sev = c.severity(kind);
-            fails.push(&cond, Some(&c.name), kind.as_str(), &r, &msg, sev);
-        }
-        if let Some((src, col)) = c.references.as_deref().and_then(|x| x.split_once('.')) {
-            let alias = format!("ref{i}");
-            joins.push(format!(
-                "LEFT JOIN (SELECT DISTINCT {col} AS k FROM {tbl}) {alias} ON {alias}.k = {t}",
-                col = ident(col),
-                tbl = keys_view(src),
-            ));
-            let cond = format!("{t} IS NOT NULL AND {alias}.k IS NULL");
-            fails.push(
-                &cond,
-                Some(&c.name),
-                "references",
-                &r,
-                &format!("not found in {src}.{col}"),
-                c.severity(RuleKind::References),
-            );
-        }
-    }
-    for rule in &cfg.rules {
-        let check = expr::parse(&wh.conn, &rule.check, &cfg.columns, "t").map_err(|e| {
-            Error::Run(format!(
-                "rule `{}` of source `{}`: `check` {}",
-                rule.name, cfg.name, e.message
-            ))
-        })?;
-        // `name=value` of each column the rule reads.
-        let parts: Vec<String> = check
-            .columns
-            .iter()
-            .filter_map(|n| cfg.columns.iter().find(|c| &c.name == n))
-            .map(|c| {
-                let typed = format!("CAST(t.{} AS VARCHAR)", ident(&c.name));
-                format!(
-                    "{} || coalesce({}, 'NULL')",
-                    literal(&format!("{}=", c.name)),
-                    mask(c, typed)
-                )
-            })
-            .collect();
-        let value = if parts.is_empty() {
-            "NULL::VARCHAR".to_string()
-        } else {
-            format!("concat_ws(', ', {})", parts.join(", "))
-        };
-        let message = rule
-            .message
-            .clone()
-            .unwrap_or_else(|| format!("check failed: {}", rule.check.trim()));
-        fails.push(
-            &format!("{} IS FALSE", check.sql),
-            None,
-            &rule.name,
-            &value,
-            &message,
-            rule.severity,
-        );
-    }
-    if fails.checks.is_empty() {
-        // Gives the list its struct type when a source declares no rule at all.
-        fails.push("false", Some(""), "", "NULL::VARCHAR", "", Severity::Reject);
-    }
-    let checks = fails.checks;
-    let raw_text = raw_text_sql(
-        cfg,
-        "t._given_raw_text",
-        "t._parse_error",
-        &|c| format!("t.{}", ident(&format!("_raw_{}", c.name))),
-        mask_pii,
-    );
     // Rows set aside, and rows kept (possibly with warnings).
     let (rejected, kept, kept_c) = if severities {
         ("_rejected", "NOT _rejected", "NOT c._rejected")
     } else {
         ("len(_errors) > 0", "len(_errors) = 0", "len(c._errors) = 0")
     };
-    let (flag, parse_severity) = if severities {
-        (
-            ", len(list_filter(_errors, lambda x: x.severity = 'reject')) > 0 AS _rejected",
-            ", 'severity': 'reject'",
-        )
-    } else {
-        ("", "")
-    };
     let names: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
-    // `_checked_<name>` keeps only what the later steps need: position, typed values, the
-    // failed rules and, for rejected rows only, the raw text. Raw and normalised text stay in the pipeline.
-    wh.exec(&format!(
-        "CREATE OR REPLACE TEMP TABLE {checked} AS
-         WITH n AS (
-             SELECT r._file, r._line, r._parse_error, r._raw_text AS _given_raw_text, {norm}
-             FROM {raw} r
-         ), t AS (
-             SELECT n.*, {typed} FROM n
-         ), e AS (
-             SELECT t.*,
-                 CASE WHEN t._parse_error IS NOT NULL
-                      THEN [{{'column_name': NULL::VARCHAR, 'rule': 'parse', 'value': NULL::VARCHAR,
-                              'message': t._parse_error{parse_severity}}}]
-                      WHEN {any}
-                      THEN list_filter([{checks}], lambda x: x IS NOT NULL)
-                      ELSE [] END AS _errors
-             FROM t {joins}
-         )
-         SELECT _file, _line, {names}, _errors,
-                CASE WHEN len(_errors) > 0 THEN {raw_text} END AS _raw_text{flag}
-         FROM e t",
-        norm = norm_cols.join(", "),
-        typed = typed_cols.join(", "),
-        any = checks
-            .iter()
-            .map(|(c, _)| format!("({c})"))
-            .collect::<Vec<_>>()
-            .join(" OR "),
-        checks = checks
-            .iter()
-            .map(|(_, c)| c.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        joins = joins.join(" "),
-        names = names.join(", "),
-    ))?;
     wh.conn
         .execute(
             &format!(

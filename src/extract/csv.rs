@@ -1,9 +1,12 @@
 //! CSV/TSV through DuckDB's `read_csv`, every column as VARCHAR. The header is read by
-//! [`csv_shape`] (no sniffing); records that do not fit it become rejects there.
+//! [`csv_shape`] (no sniffing); records that do not fit it become rejects there. With the
+//! source's [`Checker`], the records are checked as they are read, straight into the
+//! checked table; without, they are appended to the raw table.
 
 use std::path::Path;
 
 use super::{check_columns, csv_shape};
+use crate::clean::Checker;
 use crate::config::{CsvOptions, ResolvedSource, SourceConfig};
 use crate::error::{DbContext, Result};
 use crate::sql::{ident, literal};
@@ -36,8 +39,10 @@ fn reader_call(source: &ResolvedSource, fields: usize) -> String {
     )
 }
 
-/// Appends the records of one CSV file (read from `path`, recorded as `label`) to
-/// `table`, returning the file's extra columns. When the file has the XLSX reader's
+/// Appends the records of one CSV file (read from `path`, recorded as `label`) to the
+/// raw table `table`, or with `checker` checks them into its checked table in the same
+/// pass (the records set aside by the reader then go through `table`), returning the
+/// file's extra columns. When the file has the XLSX reader's
 /// line column it gives the line; otherwise the line is the physical line where the
 /// record starts. A record with more or fewer fields than the header (or a malformed
 /// quote) is a raw row with a `_parse_error` at its line; the rest of the file loads.
@@ -47,6 +52,7 @@ pub fn read(
     path: &Path,
     label: &str,
     table: &str,
+    checker: Option<&Checker>,
 ) -> Result<Vec<String>> {
     // Comment lines: read a copy where they are blank (see `blank_comments`).
     let (uncommented, lifted);
@@ -83,6 +89,7 @@ pub fn read(
         .collect();
     let names: Vec<String> = cols.iter().map(|(name, _)| ident(name)).collect();
     let xlsx = header.iter().any(|h| h == super::xlsx::LINE_COLUMN);
+    let by_rowid = !xlsx && checker.is_some_and(|c| c.keeps_order);
     let header_lines = header_lines(cfg);
     let sql = if xlsx {
         format!(
@@ -96,25 +103,60 @@ pub fn read(
     } else {
         // Fast numbering: the record's ordinal after the header. `verify_lines` checks it
         // against the file and renumbers when quoted newlines or blank lines shift it.
-        format!(
-            "INSERT INTO {table}
-             SELECT $2, row_number() OVER () + {header_lines}, NULL, NULL, {names}
+        // Checked in the same pass, the records are numbered after the insert, from their
+        // row ids (the insert keeps the file's order unless the checks join referenced
+        // keys): `row_number() OVER ()` would hold the read and every check to one thread.
+        let line = if by_rowid {
+            "NULL::BIGINT".to_string()
+        } else {
+            format!("row_number() OVER () + {header_lines}")
+        };
+        let numbered = format!(
+            "SELECT CAST($2 AS VARCHAR) AS _file, {line} AS _line,
+                    NULL::VARCHAR AS _parse_error, NULL::VARCHAR AS _raw_text, {names}
              FROM (SELECT {select} FROM {call})",
             names = names.join(", "),
             select = select.join(", "),
-        )
+        );
+        match checker {
+            Some(c) => c.insert_sql(&format!("({numbered})")),
+            None => format!("INSERT INTO {table} {numbered}"),
+        }
     };
+    // Where the file's records land.
+    let records = checker.map_or(table, |c| c.checked.as_str());
     csv_shape::reset(wh)?;
     let p = path.to_string_lossy();
     let t = std::time::Instant::now();
     wh.conn
         .execute(&sql, [p.as_ref(), label])
         .ctx(|| format!("reading `{label}`"))?;
+    if by_rowid {
+        let first: Option<i64> = wh
+            .conn
+            .query_row(
+                &format!("SELECT min(rowid) FROM {records} WHERE _file = $1 AND _line IS NULL"),
+                [label],
+                |r| r.get(0),
+            )
+            .ctx(|| format!("numbering lines of `{label}`"))?;
+        let first = first.unwrap_or_default();
+        wh.conn
+            .execute(
+                &format!(
+                    "UPDATE {records} SET _line = rowid - $2 + {header_lines} + 1
+                     WHERE _file = $1 AND _line IS NULL"
+                ),
+                duckdb::params![label, first],
+            )
+            .ctx(|| format!("numbering lines of `{label}`"))?;
+    }
     tracing::debug!("{:.3} s: read `{label}`", t.elapsed().as_secs_f64());
     let file = csv_shape::FileRead {
         path,
         label,
-        table,
+        table: records,
+        raw_table: table,
         fields: header.len(),
         header_lines,
         sheet_rows: xlsx,
@@ -122,7 +164,12 @@ pub fn read(
     let t = std::time::Instant::now();
     let placed = csv_shape::place_rejects(wh, cfg, &file)?;
     if !xlsx && !placed {
-        verify_lines(wh, source, path, label, table)?;
+        verify_lines(wh, source, path, label, records)?;
+    }
+    if let (Some(c), true) = (checker, placed) {
+        // The records set aside, now raw rows with a `_parse_error`, checked in turn.
+        c.insert_from(wh, table)?;
+        wh.exec(&format!("DELETE FROM {table}"))?;
     }
     tracing::debug!(
         "{:.3} s: line numbers of `{label}`",
@@ -164,6 +211,7 @@ fn verify_lines(
             path,
             label,
             table,
+            raw_table: table,
             fields: source.config.columns.len(),
             header_lines,
             sheet_rows: false,

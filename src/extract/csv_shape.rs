@@ -132,8 +132,11 @@ pub struct FileRead<'a> {
     pub path: &'a Path,
     /// The file as recorded in `_file`.
     pub label: &'a str,
-    /// The raw table.
+    /// The table holding the file's records (the raw table, or the checked table when
+    /// they were checked as they were read).
     pub table: &'a str,
+    /// The raw table, which receives the records set aside.
+    pub raw_table: &'a str,
     /// Fields of the header.
     pub fields: usize,
     /// Lines before the first record; records are numbered `header_lines + ordinal`.
@@ -156,6 +159,7 @@ pub fn place_rejects(wh: &Warehouse, cfg: &SourceConfig, file: &FileRead<'_>) ->
         path,
         label,
         table,
+        raw_table,
         fields,
         header_lines,
         sheet_rows,
@@ -233,7 +237,7 @@ pub fn place_rejects(wh: &Warehouse, cfg: &SourceConfig, file: &FileRead<'_>) ->
     wh.conn
         .execute(
             &format!(
-                "INSERT INTO {table} (_file, _line, _parse_error, _raw_text)
+                "INSERT INTO {raw_table} (_file, _line, _parse_error, _raw_text)
                  SELECT $1, line, message, raw FROM _csv_rejected ORDER BY line"
             ),
             [label],

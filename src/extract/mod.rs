@@ -6,6 +6,11 @@
 //! GBK/GB18030 files are transcoded (strictly: a malformed byte stops the run) into a
 //! temporary UTF-8 copy first; both then take the CSV path.
 //!
+//! Each file's rows go through the source's [`Checker`] into the checked table as it is
+//! read: a CSV/TSV file in one pass from `read_csv` (no raw table is materialised), other
+//! formats (and sources whose outlier rules need the raw text later) through the raw
+//! table.
+//!
 //! The raw table `_raw_<source>` has `_file`, `_line`, `_parse_error` (a record the
 //! reader could not split into fields), `_raw_text` (the record as delivered, when the
 //! reader keeps it) and one VARCHAR column per declared column, named by its target.
@@ -22,6 +27,7 @@ mod xlsx;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::clean::Checker;
 use crate::config::{Encoding, ExtraColumns, Format, ResolvedSource};
 use crate::error::{DbContext, Error, Result};
 use crate::sql::ident;
@@ -48,8 +54,9 @@ pub struct Extracted {
     pub extra_columns: Vec<String>,
 }
 
-/// Reads every file of `source` into `temp._raw_<name>`.
-pub fn extract(wh: &Warehouse, source: &ResolvedSource) -> Result<Extracted> {
+/// Reads every file of `source` and checks its rows with `checker` into the checked
+/// table (through `temp._raw_<name>` for the formats that need it).
+pub fn extract(wh: &Warehouse, source: &ResolvedSource, checker: &Checker) -> Result<Extracted> {
     let cfg = &source.config;
     let table = raw_table(&cfg.name);
     let mut cols = String::new();
@@ -60,6 +67,7 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource) -> Result<Extracted> {
         "CREATE OR REPLACE TEMP TABLE {table}
          (_file VARCHAR, _line BIGINT, _parse_error VARCHAR, _raw_text VARCHAR{cols})"
     ))?;
+    checker.create(wh, &table)?;
     let mut extra = BTreeSet::new();
     for file in &source.files {
         let label = file.to_string_lossy();
@@ -80,7 +88,10 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource) -> Result<Extracted> {
         };
         let path = utf8.as_ref().map_or(file.as_path(), |t| t.path());
         let found = match cfg.format {
-            Format::Csv | Format::Tsv => csv::read(wh, source, path, &label, &table)?,
+            Format::Csv | Format::Tsv if checker.fused => {
+                csv::read(wh, source, path, &label, &table, Some(checker))?
+            }
+            Format::Csv | Format::Tsv => csv::read(wh, source, path, &label, &table, None)?,
             Format::Ndjson => json::read_ndjson(wh, source, path, &label, &table)?,
             Format::Json => json::read_array(wh, source, path, &label, &table)?,
             Format::Parquet => read_parquet(wh, source, path, &label, &table)?,
@@ -88,7 +99,10 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource) -> Result<Extracted> {
         };
         extra.extend(found);
     }
-    let rows = wh.count(&table)?;
+    if !(checker.fused && matches!(cfg.format, Format::Csv | Format::Tsv)) {
+        checker.insert_from(wh, &table)?;
+    }
+    let rows = wh.count(&checker.checked)?;
     Ok(Extracted {
         files: source.files.len(),
         rows,

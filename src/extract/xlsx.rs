@@ -98,5 +98,5 @@ pub fn read(
         }
         w.flush().map_err(|e| Error::io(tmp.path(), e))?;
     }
-    super::csv::read(wh, source, tmp.path(), label, table)
+    super::csv::read(wh, source, tmp.path(), label, table, None)
 }
