@@ -110,15 +110,16 @@ fn forecasts(db: &duckdb::Connection, dir: &std::path::Path) {
         &v[3..]
     );
     // Story S04 plants the season in Technology (Q4 >= 2 x Q1-Q3 every year): each of
-    // its five region cells is forecast with a seasonal model and a Q4 2026 at least
+    // its five region cells is forecast with a seasonal model (a seasonal ETS, alone or averaged with theta,
+    // seasonal naive or seasonally adjusted theta) and a Q4 2026 at least
     // 1.3 x its January-September 2027, and the category total at least 1.5 x.
     let lift = "avg(point) FILTER (WHERE month(period) >= 10)
                 / avg(point) FILTER (WHERE month(period) < 10)";
     let cells = q(
         db,
         &format!(
-            "SELECT f.region, {lift} >= 1.3, bool_and(a.model LIKE 'ETS(%,%,A)'
-                 OR a.model LIKE 'ETS(%,%,M)' OR a.model IN ('seasonal_naive',
+            "SELECT f.region, {lift} >= 1.3, bool_and(a.model LIKE 'ETS(%,%,A)%'
+                 OR a.model LIKE 'ETS(%,%,M)%' OR a.model IN ('seasonal_naive',
                  'theta (seasonally adjusted)'))
              FROM forecast_category_region AS f
              JOIN forecast_category_region_accuracy AS a USING (category, region)

@@ -15,7 +15,7 @@
 //! still open; older ones are removed.
 //!
 //! Files are sized for BI tools: an unpartitioned table is one file; a partitioned one
-//! is one file per partition (split past 256 MB), with the partition columns inside the
+//! is one file per partition, sorted inside it, with the partition columns inside the
 //! files too, so tools that do not read hive paths still see them. Row groups hold up to
 //! 122,880 rows (DuckDB's default), never one per row.
 
@@ -33,9 +33,6 @@ pub const MANIFEST: &str = "_manifest.json";
 
 /// Rows per Parquet row group.
 const ROW_GROUP_SIZE: u64 = 122_880;
-
-/// Size past which a partition is split into several files.
-const FILE_SIZE: &str = "256MB";
 
 /// What to export.
 #[derive(Debug, Clone, Copy)]
@@ -149,9 +146,24 @@ pub struct PublishInfo<'a> {
 
 const VERSIONS: &str = ".versions";
 
+/// The column names of `relation` (already quoted), in order.
+fn column_names(wh: &Warehouse, relation: &str, table: &str) -> Result<Vec<String>> {
+    let what = || format!("listing the columns of `{table}` for its Parquet export");
+    let mut stmt = wh
+        .conn
+        .prepare(&format!("SELECT * FROM {relation} LIMIT 0"))
+        .ctx(what)?;
+    stmt.execute([]).ctx(what)?;
+    Ok(stmt.column_names())
+}
+
 /// Writes `spec.relation` to a new version folder of `spec.table`, sorted by
-/// `order_by` (every column when empty) so the files are deterministic: DuckDB's
-/// parallel writers do not keep row order otherwise.
+/// `order_by` (every column when empty) so the files are deterministic. A single file
+/// is written from a sorted query (DuckDB keeps a query's order in one file). A
+/// partitioned export sorts inside each partition with COPY's `ORDER_BY` option and
+/// writes one file per partition: a partitioned COPY of a sorted query loses the order
+/// (duckdb/duckdb#14349), and splitting a partition by size assigns rows to files
+/// differently from run to run.
 pub fn stage(
     wh: &Warehouse,
     parquet_dir: &Path,
@@ -189,10 +201,19 @@ pub fn stage(
         )
     } else {
         let cols: Vec<String> = spec.partition_by.iter().map(|c| sql::ident(c)).collect();
+        let order = if spec.order_by.is_empty() {
+            column_names(wh, relation, table)?
+                .iter()
+                .map(|c| sql::ident(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            order
+        };
         (
             format!(
-                "COPY (SELECT * FROM {relation} ORDER BY {order}) TO {} (FORMAT parquet,
-                 COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE}, FILE_SIZE_BYTES '{FILE_SIZE}',
+                "COPY (SELECT * FROM {relation}) TO {} (FORMAT parquet,
+                 COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE}, ORDER_BY ({order}),
                  PARTITION_BY ({}), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE,
                  FILENAME_PATTERN 'data_{{i}}')",
                 sql::literal(&version_dir.to_string_lossy()),
@@ -398,5 +419,85 @@ fn prune(versions: &Path, current: &Path) {
         if i + 1 < keep_from {
             let _ = std::fs::remove_dir_all(p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(String, Vec<u8>)> =
+            glob::glob(&format!("{}/**/*.parquet", dir.display()))
+                .unwrap()
+                .map(|p| {
+                    let p = p.unwrap();
+                    let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                    (rel, std::fs::read(&p).unwrap())
+                })
+                .collect();
+        out.sort();
+        out
+    }
+
+    /// A partitioned export on several threads writes the same bytes every time, each
+    /// partition one file sorted by `order_by`; a partitioned COPY of a sorted query
+    /// (what this replaced) wrote the rows of a partition in a different order per run.
+    #[test]
+    fn partitioned_export_is_sorted_and_byte_identical_across_runs() {
+        let wh = Warehouse {
+            conn: duckdb::Connection::open_in_memory().unwrap(),
+            path: PathBuf::new(),
+        };
+        wh.exec(
+            "SET threads = 4;
+             CREATE TABLE t AS SELECT md5(CAST(i AS VARCHAR)) AS term, i % 3 AS p, i
+             FROM range(600000) r(i);",
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let part = vec!["p".to_string()];
+        let order = vec!["term".to_string()];
+        let spec = ExportSpec {
+            table: "t",
+            relation: "\"main\".\"t\"",
+            partition_by: &part,
+            order_by: &order,
+            description: None,
+        };
+        let a = stage(&wh, dir.path(), &spec, 1).unwrap();
+        let b = stage(&wh, dir.path(), &spec, 2).unwrap();
+        let (fa, fb) = (files(&a.version_dir), files(&b.version_dir));
+        let names: Vec<&str> = fa.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "p=0/data_0.parquet",
+                "p=1/data_0.parquet",
+                "p=2/data_0.parquet"
+            ]
+        );
+        assert!(fa == fb, "the two exports differ");
+        let unsorted: i64 = wh
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FILTER (WHERE term < prev), count(*) FROM (
+                       SELECT term, lag(term) OVER (PARTITION BY filename
+                                                    ORDER BY file_row_number) AS prev
+                       FROM read_parquet('{}/**/*.parquet', filename = true,
+                                         file_row_number = true))",
+                    a.version_dir.display()
+                ),
+                [],
+                |r| {
+                    assert_eq!(r.get::<_, i64>(1)?, 600_000);
+                    r.get(0)
+                },
+            )
+            .unwrap();
+        assert_eq!(unsorted, 0);
     }
 }
