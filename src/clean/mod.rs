@@ -178,6 +178,20 @@ pub(crate) fn typed_expr(c: &ColumnConfig, v: &str) -> String {
     }
 }
 
+/// The number of decimals the number written as `v` really has (`[+-]digits[.digits]`
+/// with an optional exponent, as DuckDB's DECIMAL cast reads it), counted on the text so
+/// nothing is rounded first: the significant digits after the point (trailing zeros
+/// excepted) minus the exponent; with none after the point, minus the integer part's
+/// trailing zeros too (`100e-2` is 1, no decimals). Zero or less for a whole number.
+fn decimals_sql(v: &str) -> String {
+    format!(
+        "(CASE WHEN regexp_matches({v}, '\\.[0-9]*[1-9]')
+               THEN length(regexp_extract({v}, '\\.([0-9]*[1-9])', 1))
+               ELSE -length(regexp_extract({v}, '^[+-]?[0-9]*?(0*)(\\.[0-9]*)?([eE].*)?$', 1)) END
+          - coalesce(TRY_CAST(regexp_extract({v}, '[eE]([+-]?[0-9]+)$', 1) AS BIGINT), 0))"
+    )
+}
+
 fn type_message(c: &ColumnConfig) -> String {
     match c.ty {
         ColumnType::Date | ColumnType::Timestamp if !c.formats.is_empty() => {
@@ -214,12 +228,13 @@ pub(crate) fn column_rules(
     }
     if let ColumnType::Decimal(_, scale) = c.ty {
         // TRY_CAST('12.345' AS DECIMAL(18,2)) rounds to 12.35: more decimals than the
-        // declared scale is a reject, not a silent rounding.
-        // The exact comparison runs only on text that could carry more decimals: more
-        // than `scale` characters after the point, or an exponent.
+        // declared scale is a reject, not a silent rounding, however many there are.
+        // The count runs only on text that could carry more decimals: more than `scale`
+        // characters after the point, or an exponent.
         let cond = format!(
             "{t} IS NOT NULL AND ((strpos({v}, '.') > 0 AND length({v}) - strpos({v}, '.') > {scale}) \
-             OR contains(lower({v}), 'e')) AND TRY_CAST({v} AS DECIMAL(38,12)) <> {t}"
+             OR contains(lower({v}), 'e')) AND {} > {scale}",
+            decimals_sql(v)
         );
         out.push((
             RuleKind::Scale,
