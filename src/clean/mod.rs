@@ -1,16 +1,16 @@
 //! Clean: type every raw value, check the declared rules (column rules, cross-column
-//! `rules`), set aside rejected rows with the file, line, column, rule and raw text, list
-//! the failures of `warn` rules of the rows that load, then drop exact duplicates and keep
-//! the latest version of each key. All of it is SQL generated from the source spec and
-//! run by DuckDB over the whole raw table at once; every rule is one more check in the
-//! same failure list, and a source using no optional feature gets the same statement as
-//! one that predates it.
+//! `rules`), set aside rejected rows with the file, line, column, rule and raw text, judge
+//! the valid rows against the outlier rules (which may reject too), then drop exact
+//! duplicates and keep the latest version of each key, and list the failures of `warn` rules of the rows that load.
+//! All of it is SQL generated from the source spec and run by DuckDB over the whole raw
+//! table at once; every rule is one more check in the same failure list, and a source
+//! using no optional feature gets the same statement as one that predates it.
 //!
 //! Temp tables per source `s`: `_checked_s` (typed values and a list of failures per
-//! row, filled while the files are read: see [`Checker`]), `_clean_s` (the rows to
-//! load, in file order). Shared across sources:
-//! `_rejects`, `_warnings` and `_duplicates`, appended per source, copied to the run log
-//! at the end.
+//! row, filled while the files are read: see [`Checker`]; rows rejected as abnormal or
+//! dropped as duplicates are deleted from it), `_clean_s` (the rows to load, in file
+//! order). Shared across sources: `_rejects`, `_warnings`, `_anomalies` and
+//! `_duplicates`, appended per source, copied to the run log at the end.
 
 pub mod anomaly;
 pub mod expr;
@@ -25,13 +25,17 @@ use crate::warehouse::Warehouse;
 /// Counts of one source's rows through the clean stage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CleanStats {
-    /// Rows with at least one failed rule.
+    /// Rows set aside in rejects: with at least one failed rule, or rejected by an
+    /// outlier rule.
     pub rejected: i64,
     /// Rows identical to an earlier row (every declared column, after cleaning).
     pub exact_duplicates: i64,
     /// Older versions of a key replaced by a later one.
     pub superseded: i64,
-    /// Rows left to load.
+    /// Rows with an abnormal value listed in `anomalies` (flagged and loaded, or
+    /// rejected).
+    pub anomalous: i64,
+    /// Rows left to load (deletion markers included).
     pub clean: i64,
 }
 
@@ -633,20 +637,40 @@ impl Checker {
 /// Placeholder of the raw relation in the checking statement.
 const RELATION: &str = "\u{1}RELATION\u{1}";
 
-/// Appends to `_rejects`, `_warnings` and `_duplicates` the rows of `_checked_<name>`
-/// (filled by the extract stage through the source's [`Checker`]) that fail a rule or
-/// are duplicates, and leaves the rows to load in the view `_clean_<name>`.
-pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<CleanStats> {
+/// The conditions on `_checked_<name>` rows of a source: (set aside by a rule, kept,
+/// kept over the alias `c`).
+fn row_conditions(cfg: &SourceConfig) -> (&'static str, &'static str, &'static str) {
+    if cfg.has_warnings() {
+        ("_rejected", "NOT _rejected", "NOT c._rejected")
+    } else {
+        ("len(_errors) > 0", "len(_errors) = 0", "len(c._errors) = 0")
+    }
+}
+
+/// Appends to `_rejects`, `_warnings`, `_anomalies` and `_duplicates` the rows of
+/// `_checked_<name>` (filled by the extract stage through the source's [`Checker`]) that
+/// fail a rule, are abnormal or are dropped, and leaves the rows to load in the view
+/// `_clean_<name>`. In order:
+/// 1. rows failing a rule go to `_rejects`;
+/// 2. the outlier rules judge the valid rows (see [`anomaly`]); those they reject leave
+///    `_checked_<name>`, so, as for any other rule, an older valid version of their key
+///    is the one loaded;
+/// 3. exact duplicates, then older versions of a key, are dropped;
+/// 4. the warnings and flagged anomalies of the rows kept are what remains listed.
+///
+/// With `mask_pii`, values of PII columns are masked in what is listed.
+pub fn clean(
+    wh: &Warehouse,
+    source: &ResolvedSource,
+    run_id: i64,
+    mask_pii: bool,
+) -> Result<CleanStats> {
     let cfg = &source.config;
     let checked = ident(&format!("_checked_{}", cfg.name));
     let clean = clean_table(&cfg.name);
     let severities = cfg.has_warnings();
     // Rows set aside, and rows kept (possibly with warnings).
-    let (rejected, kept, kept_c) = if severities {
-        ("_rejected", "NOT _rejected", "NOT c._rejected")
-    } else {
-        ("len(_errors) > 0", "len(_errors) = 0", "len(c._errors) = 0")
-    };
+    let (rejected, kept, kept_c) = row_conditions(cfg);
     let names: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
     wh.conn
         .execute(
@@ -660,6 +684,10 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
             duckdb::params![run_id, cfg.name],
         )
         .map_err(|e| Error::db(format!("collecting rejects of `{}`", cfg.name), e))?;
+
+    // Outlier rules, before dedupe: a rejected row must not take an older valid version
+    // of its key down with it.
+    let an = anomaly::detect(wh, cfg, &checked, kept_c, run_id, mask_pii)?;
 
     // Dedupe the valid rows: exact duplicates (the same value in every declared column
     // after cleaning), then the latest version of each key. Only rows that share a key
@@ -758,6 +786,18 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
     wh.exec(&format!(
         "DELETE FROM {checked} c USING {ranked} r WHERE c._file = r._file AND c._line = r._line"
     ))?;
+    if !cfg.anomalies.is_empty() {
+        // Like warnings, flagged values are listed for the rows that load only.
+        wh.conn
+            .execute(
+                &format!(
+                    "DELETE FROM _anomalies a USING {ranked} r
+                     WHERE a.source = ? AND a.file = r._file AND a.line = r._line"
+                ),
+                [&cfg.name],
+            )
+            .map_err(|e| Error::db(format!("listing the anomalies of `{}`", cfg.name), e))?;
+    }
     if severities {
         // The warnings of the rows kept: not rejected, not dropped as duplicates.
         wh.conn
@@ -797,10 +837,22 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
     let superseded = count(format!(
         "SELECT count(*) FROM {ranked} WHERE _exact_rn = 1 AND _key_rn > 1"
     ))?;
+    let anomalous = if cfg.anomalies.is_empty() {
+        0
+    } else {
+        wh.conn
+            .query_row(
+                "SELECT count(DISTINCT (file, line)) FROM _anomalies WHERE source = ?",
+                [&cfg.name],
+                |r| r.get(0),
+            )
+            .map_err(|e| Error::db(format!("counting the anomalies of `{}`", cfg.name), e))?
+    };
     let stats = CleanStats {
-        rejected,
+        rejected: rejected + an.rejected,
         exact_duplicates,
         superseded,
+        anomalous,
         clean: total - rejected,
     };
     Ok(stats)
@@ -820,10 +872,9 @@ pub fn warned_rows(wh: &Warehouse, source: &str) -> Result<i64> {
 /// Drops a source's clean-stage temp tables once its rows are loaded.
 pub fn release(wh: &Warehouse, source: &str) -> Result<()> {
     wh.exec(&format!(
-        "DROP VIEW IF EXISTS {}; DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {};
+        "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {};
          DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}",
         clean_table(source),
-        ident(&format!("_clean_{source}_before_anomalies")),
         ident(&format!("_anomaly_rejects_{source}")),
         ident(&format!("_ranked_{source}")),
         ident(&format!("_checked_{source}")),
