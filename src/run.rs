@@ -296,7 +296,9 @@ fn execute(
             }
         };
         progress.read(i, ex.rows);
-        let st = clean::clean(wh, &subset, summary.run_id, mask)?;
+        // Rows merged into the table by key are judged against its versions too.
+        let merge = !plan.replace && s.config.load == LoadMode::Incremental;
+        let st = clean::clean(wh, &subset, summary.run_id, mask, merge)?;
         extract::release(wh, &s.config.name)?;
         let rejected = st.rejected;
         progress.cleaned(i, rejected, st.exact_duplicates + st.superseded);

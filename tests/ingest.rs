@@ -431,6 +431,59 @@ fn incremental_load_merges_new_files_by_key() {
     );
 }
 
+/// Regression: a late version of a key that loses to the row already in the table (older
+/// `updated_at`, or none) was counted as loaded and listed nowhere. It is superseded, in
+/// `duplicates` (the kept version is the table's, with no file or line in this run), so
+/// read = rejected + exact duplicates + superseded + deleted + loaded in every run.
+#[test]
+fn a_late_older_version_is_superseded_by_the_loaded_row() {
+    let dir = orders_fixture("incremental");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // Line 2: an older A; line 3: B without `updated_at`; line 4: a new key C.
+    write(
+        dir.path(),
+        "data/orders_2026-01-02.csv",
+        "id,status,updated_at\nA,draft,2025-12-31 00:00:00\nB,draft,\nC,open,2026-01-02 10:00:00\n",
+    );
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["B", "open"], vec!["C", "open"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT run_id::VARCHAR, rows_read::VARCHAR, rows_superseded::VARCHAR,
+                    rows_loaded::VARCHAR
+             FROM salespipe.run_sources ORDER BY run_id"
+        ),
+        vec![vec!["1", "2", "0", "2"], vec!["2", "3", "2", "1"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT regexp_extract(file, '[^/]+$'), line::VARCHAR, kind,
+                    coalesce(kept_file, 'NULL'), coalesce(kept_line::VARCHAR, 'NULL')
+             FROM salespipe.duplicates ORDER BY line"
+        ),
+        vec![
+            vec!["orders_2026-01-02.csv", "2", "superseded", "NULL", "NULL"],
+            vec!["orders_2026-01-02.csv", "3", "superseded", "NULL", "NULL"],
+        ]
+    );
+    // Every run accounts for every row it read.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*)::VARCHAR FROM salespipe.run_sources
+             WHERE rows_read <> rows_rejected + rows_exact_duplicate + rows_superseded
+                               + rows_deleted + rows_loaded"
+        ),
+        "0"
+    );
+}
+
 #[test]
 fn append_load_adds_new_files() {
     let dir = orders_fixture("append");

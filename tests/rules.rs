@@ -475,7 +475,7 @@ fn a_later_file_marking_a_key_deleted_removes_it() {
     let d = dir.path();
     salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
     // B is deleted; D is deleted before it was ever loaded; C's marker is older than the
-    // loaded version, so C stays.
+    // loaded version, so C stays and the marker is superseded, not a deletion.
     write(
         d,
         "data/orders_2026-01-02.csv",
@@ -501,14 +501,21 @@ fn a_later_file_marking_a_key_deleted_removes_it() {
         rows(
             &db,
             "SELECT run_id::VARCHAR, rows_read::VARCHAR, rows_deleted::VARCHAR,
-                    rows_loaded::VARCHAR
+                    rows_superseded::VARCHAR, rows_loaded::VARCHAR
              FROM salespipe.run_sources ORDER BY run_id"
         ),
-        vec![vec!["1", "4", "1", "3"], vec!["2", "4", "3", "1"]]
+        vec![vec!["1", "4", "1", "0", "3"], vec!["2", "4", "2", "1", "1"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, kind FROM salespipe.duplicates WHERE run_id = 2"
+        ),
+        vec![vec!["4", "superseded"]]
     );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("s.json")).unwrap()).unwrap();
-    assert_eq!(summary["sources"][0]["rows_deleted"], 3);
+    assert_eq!(summary["sources"][0]["rows_deleted"], 2);
     drop(db);
     // A full refresh reads both files and ends with the same table.
     salespipe_ok(d, &["run", "pipeline.yaml", "--quiet", "--full-refresh"]);

@@ -1,7 +1,8 @@
 //! Clean: type every raw value, check the declared rules (column rules, cross-column
 //! `rules`), set aside rejected rows with the file, line, column, rule and raw text, judge
 //! the valid rows against the outlier rules (which may reject too), then drop exact
-//! duplicates and keep the latest version of each key, and list the failures of `warn` rules of the rows that load.
+//! duplicates and keep the latest version of each key (against the table's version too,
+//! for an incremental load), and list the failures of `warn` rules of the rows that load.
 //! All of it is SQL generated from the source spec and run by DuckDB over the whole raw
 //! table at once; every rule is one more check in the same failure list, and a source
 //! using no optional feature gets the same statement as one that predates it.
@@ -656,7 +657,10 @@ fn row_conditions(cfg: &SourceConfig) -> (&'static str, &'static str, &'static s
 ///    `_checked_<name>`, so, as for any other rule, an older valid version of their key
 ///    is the one loaded;
 /// 3. exact duplicates, then older versions of a key, are dropped;
-/// 4. the warnings and flagged anomalies of the rows kept are what remains listed.
+/// 4. with `merge` (an incremental load into an existing table), a row older than the
+///    version of its key already in the table is dropped as superseded too (the load
+///    would keep the table's row), so it is not counted as loaded;
+/// 5. the warnings and flagged anomalies of the rows kept are what remains listed.
 ///
 /// With `mask_pii`, values of PII columns are masked in what is listed.
 pub fn clean(
@@ -664,6 +668,7 @@ pub fn clean(
     source: &ResolvedSource,
     run_id: i64,
     mask_pii: bool,
+    merge: bool,
 ) -> Result<CleanStats> {
     let cfg = &source.config;
     let checked = ident(&format!("_checked_{}", cfg.name));
@@ -786,17 +791,28 @@ pub fn clean(
     wh.exec(&format!(
         "DELETE FROM {checked} c USING {ranked} r WHERE c._file = r._file AND c._line = r._line"
     ))?;
+    let stale = if merge {
+        supersede_loaded(wh, cfg, run_id)?
+    } else {
+        0
+    };
     if !cfg.anomalies.is_empty() {
         // Like warnings, flagged values are listed for the rows that load only.
-        wh.conn
-            .execute(
-                &format!(
-                    "DELETE FROM _anomalies a USING {ranked} r
-                     WHERE a.source = ? AND a.file = r._file AND a.line = r._line"
-                ),
-                [&cfg.name],
-            )
-            .map_err(|e| Error::db(format!("listing the anomalies of `{}`", cfg.name), e))?;
+        let mut dropped = vec![ranked.clone()];
+        if merge {
+            dropped.push(stale_table(&cfg.name));
+        }
+        for dropped in dropped {
+            wh.conn
+                .execute(
+                    &format!(
+                        "DELETE FROM _anomalies a USING {dropped} r
+                         WHERE a.source = ? AND a.file = r._file AND a.line = r._line"
+                    ),
+                    [&cfg.name],
+                )
+                .map_err(|e| Error::db(format!("listing the anomalies of `{}`", cfg.name), e))?;
+        }
     }
     if severities {
         // The warnings of the rows kept: not rejected, not dropped as duplicates.
@@ -851,11 +867,62 @@ pub fn clean(
     let stats = CleanStats {
         rejected: rejected + an.rejected,
         exact_duplicates,
-        superseded,
+        superseded: superseded + stale,
         anomalous,
         clean: total - rejected,
     };
     Ok(stats)
+}
+
+fn stale_table(source: &str) -> String {
+    ident(&format!("_stale_{source}"))
+}
+
+/// Drops, as superseded, the rows of `_checked_<name>` older than the version of their
+/// key already in the warehouse table, which the incremental load keeps (see
+/// [`crate::warehouse::load`]: the latest by `latest_by`, NULLs last, the table's row
+/// losing ties). Their `kept_file` and `kept_line` are NULL: the kept version is the
+/// table's row, read by an earlier run. They are listed in `_stale_<name>`; returns their
+/// number. Nothing is dropped without `latest_by` (the newer load always wins).
+fn supersede_loaded(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i64> {
+    let stale = stale_table(&cfg.name);
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP TABLE {stale} (_file VARCHAR, _line BIGINT)"
+    ))?;
+    let Some(latest) = cfg.latest_by.as_deref().map(ident) else {
+        return Ok(0);
+    };
+    if cfg.key.is_empty() || !wh.table_exists(&cfg.name)? {
+        return Ok(0);
+    }
+    let checked = ident(&format!("_checked_{}", cfg.name));
+    let (_, _, kept_c) = row_conditions(cfg);
+    let key: Vec<String> = cfg.key.iter().map(|k| ident(k)).collect();
+    let on: Vec<String> = key.iter().map(|k| format!("c.{k} = t.{k}")).collect();
+    wh.exec(&format!(
+        "INSERT INTO {stale}
+         SELECT c._file, c._line FROM {checked} c
+         JOIN (SELECT {keys}, max({latest}) AS _latest FROM {table} GROUP BY ALL) t ON {on}
+         WHERE {kept_c} AND t._latest IS NOT NULL
+               AND (c.{latest} IS NULL OR c.{latest} < t._latest)",
+        keys = key.join(", "),
+        table = crate::sql::qualified("main", &cfg.name),
+        on = on.join(" AND "),
+    ))?;
+    wh.conn
+        .execute(
+            &format!(
+                "INSERT INTO _duplicates
+                 SELECT ?, ?, _file, _line, 'superseded', NULL, NULL FROM {stale}
+                 ORDER BY _file, _line"
+            ),
+            duckdb::params![run_id, cfg.name],
+        )
+        .map_err(|e| Error::db(format!("recording duplicates of `{}`", cfg.name), e))?;
+    wh.exec(&format!(
+        "DELETE FROM {checked} c USING {stale} s WHERE c._file = s._file AND c._line = s._line"
+    ))?;
+    wh.count(&stale)
 }
 
 /// Rows of `source` with warnings in this run (`_warnings`), after the outlier rules.
@@ -872,9 +939,10 @@ pub fn warned_rows(wh: &Warehouse, source: &str) -> Result<i64> {
 /// Drops a source's clean-stage temp tables once its rows are loaded.
 pub fn release(wh: &Warehouse, source: &str) -> Result<()> {
     wh.exec(&format!(
-        "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {};
+        "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};
          DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}",
         clean_table(source),
+        stale_table(source),
         ident(&format!("_anomaly_rejects_{source}")),
         ident(&format!("_ranked_{source}")),
         ident(&format!("_checked_{source}")),
