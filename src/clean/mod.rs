@@ -61,7 +61,10 @@ fn keys_view(source: &str) -> String {
 }
 
 /// Exposes the rows a source will hold after loading as the temp view `_keys_<name>`,
-/// which `references` checks of later sources join against.
+/// which `references` checks of later sources join against. Deletion markers
+/// (`delete_when`) are not rows of the table, and a key they delete leaves it: a
+/// reference to it is not found. (The markers left in the clean rows are each the
+/// latest version of their key: an older one was dropped as superseded.)
 pub fn expose_keys(
     wh: &Warehouse,
     source: &crate::config::SourceConfig,
@@ -71,11 +74,27 @@ pub fn expose_keys(
     let cols = cols.join(", ");
     let table = crate::sql::qualified("main", &source.name);
     let clean = clean_table(&source.name);
+    let marker = crate::warehouse::load::deletion_marker(source);
+    let live = marker
+        .as_ref()
+        .map(|m| format!(" WHERE NOT {m}"))
+        .unwrap_or_default();
     let body = match from {
         KeySource::Table => format!("SELECT {cols} FROM {table}"),
-        KeySource::Clean => format!("SELECT {cols} FROM {clean}"),
+        KeySource::Clean => format!("SELECT {cols} FROM {clean}{live}"),
         KeySource::Both => {
-            format!("SELECT {cols} FROM {table} UNION ALL SELECT {cols} FROM {clean}")
+            let kept = match &marker {
+                Some(m) if !source.key.is_empty() => {
+                    let key: Vec<String> = source.key.iter().map(|k| ident(k)).collect();
+                    format!(
+                        "SELECT {cols} FROM {table} ANTI JOIN (SELECT {key} FROM {clean} WHERE {m}) d
+                         USING ({key})",
+                        key = key.join(", ")
+                    )
+                }
+                _ => format!("SELECT {cols} FROM {table}"),
+            };
+            format!("{kept} UNION ALL SELECT {cols} FROM {clean}{live}")
         }
     };
     wh.exec(&format!(
