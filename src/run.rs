@@ -296,10 +296,11 @@ fn execute(
             }
         };
         progress.read(i, ex.rows);
-        let st = clean::clean(wh, &subset, summary.run_id)?;
-        let an = clean::anomaly::detect(wh, &s.config, summary.run_id, mask)?;
+        // Rows merged into the table by key are judged against its versions too.
+        let merge = !plan.replace && s.config.load == LoadMode::Incremental;
+        let st = clean::clean(wh, &subset, summary.run_id, mask, merge)?;
         extract::release(wh, &s.config.name)?;
-        let rejected = st.rejected + an.rejected;
+        let rejected = st.rejected;
         progress.cleaned(i, rejected, st.exact_duplicates + st.superseded);
         check_reject_limits(wh, &s.config, ex.rows, rejected)?;
         let keys = if plan.replace {
@@ -315,11 +316,11 @@ fn execute(
         if s.config.has_warnings() {
             sum.rows_warned = clean::warned_rows(wh, &s.config.name)?;
         }
-        sum.rows_anomalous = an.anomalous;
+        sum.rows_anomalous = st.anomalous;
         sum.rows_exact_duplicate = st.exact_duplicates;
         sum.rows_superseded = st.superseded;
         sum.rows_deleted = load::deletion_markers(wh, &s.config)?;
-        sum.rows_loaded = st.clean - an.rejected - sum.rows_deleted;
+        sum.rows_loaded = st.clean - sum.rows_deleted;
         summary.sources.push(sum);
         plans.push(Some(plan));
     }

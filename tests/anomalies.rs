@@ -338,3 +338,90 @@ fn unknown_anomaly_column_suggests_a_declared_one() {
     );
     assert!(err.contains(&expected), "expected `{expected}` in:\n{err}");
 }
+
+/// Regression: outlier rules judged the rows left after dedupe, so when the latest
+/// version of a key was rejected as abnormal, the key lost its older valid version too
+/// and nothing was loaded. Rejection by an outlier rule now happens before dedupe, like
+/// every other rule: the older version loads, and an exact copy of the rejected row is
+/// rejected too (every copy of an invalid row is a reject), counted once in the group.
+///
+/// data/lines.csv: ids 1..9 with qty 1..9 (lines 2-10), then id 5 again with qty 500
+/// (line 11, the latest version of id 5) and an exact copy of it (line 12). The group:
+/// 1..9 and 500, 10 values (the copy not counted): median 5.5; |x - 5.5| sorted
+/// .5 .5 1.5 1.5 2.5 2.5 3.5 3.5 4.5 494.5, MAD 2.5, scale 3.7065; 500 scores
+/// 494.5 / 3.7065 = 133.41, above 3.5; the next largest 4.5 / 3.7065 = 1.21.
+#[test]
+fn a_rejected_latest_version_leaves_the_older_one_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    let mut csv = String::from("id,qty\n");
+    for i in 1..=9 {
+        csv.push_str(&format!("{i},{i}\n"));
+    }
+    csv.push_str("5,500\n5,500\n");
+    write(d, "data/lines.csv", &csv);
+    write(
+        d,
+        "pipeline.yaml",
+        "version: 1
+name: anomalies
+as_of: 2026-01-31
+warehouse: { database: out/w.duckdb, parquet_dir: out/parquet, reports_dir: out/reports }
+models: { path: models }
+sources:
+  - name: lines
+    path: data/lines.csv
+    format: csv
+    key: [id]
+    columns:
+      - { name: id, type: integer }
+      - { name: qty, type: integer }
+    anomalies:
+      - { column: qty, method: robust_z, action: reject }
+",
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        scalar(&db, "SELECT qty::VARCHAR FROM lines WHERE id = 5"),
+        "5"
+    );
+    assert_eq!(scalar(&db, "SELECT count(*)::VARCHAR FROM lines"), "9");
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, rule, value, message FROM salespipe.rejects ORDER BY line"
+        ),
+        vec![
+            vec![
+                "11",
+                "anomaly",
+                "500",
+                "robust z-score 133.41 above 3.5: outside -7.47 to 18.47 (median 5.50, \
+                 MAD 2.50, 10 values in the source)"
+            ],
+            vec![
+                "12",
+                "anomaly",
+                "500",
+                "robust z-score 133.41 above 3.5: outside -7.47 to 18.47 (median 5.50, \
+                 MAD 2.50, 10 values in the source)"
+            ],
+        ]
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM salespipe.duplicates"),
+        "0"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT rows_read::VARCHAR, rows_rejected::VARCHAR, rows_anomalous::VARCHAR,
+                    rows_exact_duplicate::VARCHAR, rows_superseded::VARCHAR,
+                    rows_loaded::VARCHAR
+             FROM salespipe.run_sources"
+        ),
+        vec![vec!["11", "2", "2", "0", "0", "9"]]
+    );
+}

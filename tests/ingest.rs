@@ -250,6 +250,80 @@ fn wrong_encoding_is_a_clear_error() {
     );
 }
 
+/// Regression: an NDJSON line that is not valid UTF-8 stopped the run with DuckDB's
+/// generic CSV error. It is a `parse` reject at its line with the text as far as it can
+/// be read (invalid bytes as U+FFFD); the other lines load.
+#[test]
+fn an_ndjson_line_that_is_not_utf8_is_a_reject_at_its_line() {
+    let dir = formats_fixture();
+    write(
+        dir.path(),
+        "data/events.ndjson",
+        b"{\"id\": 1, \"qty\": 3}\n{\"id\": 2, \"qty\": \"\xff7\"}\n\n{\"id\": 4, \"qty\": 5}\n",
+    );
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT id::VARCHAR, qty::VARCHAR FROM events ORDER BY id"
+        ),
+        vec![vec!["1", "3"], vec!["4", "5"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, rule, message, raw_text FROM salespipe.rejects
+             WHERE source = 'events'"
+        ),
+        vec![vec![
+            "2",
+            "parse",
+            "not valid UTF-8 text (bytes that are not shown as U+FFFD in raw_text)",
+            "{\"id\": 2, \"qty\": \"\u{FFFD}7\"}"
+        ]]
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT rows_read::VARCHAR FROM salespipe.run_sources WHERE source = 'events'"
+        ),
+        "3"
+    );
+}
+
+/// Regression: a truncated or malformed JSON array stopped the run with DuckDB's
+/// message (a byte offset inside its buffer, not the file). The error names the file,
+/// the line and column of the fault, and what is wrong; bytes that are not UTF-8 are
+/// named by their offset in the file.
+#[test]
+fn a_broken_json_array_stops_the_run_naming_the_file_and_position() {
+    for (bytes, expected) in [
+        (
+            &b"[{\"id\": 1, \"qty\": 2},\n {\"id\": 2, \"qty\":"[..],
+            "data/array.json`: not a valid JSON array: EOF while parsing a value at line 2 \
+             column 17",
+        ),
+        (
+            &b"[{\"id\": 1, \"qty\": 2},\n {\"id\": 2 \"qty\": 3}]"[..],
+            "data/array.json`: not a valid JSON array: expected `,` or `}` at line 2 column 11",
+        ),
+        (
+            &b"[{\"id\": 1, \"qty\": \"\xff\"}]"[..],
+            "data/array.json`: not valid UTF-8 text at byte 19 (line 1); check the source's \
+             `encoding`",
+        ),
+    ] {
+        let dir = formats_fixture();
+        write(dir.path(), "data/array.json", bytes);
+        let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "expected `{expected}` in:\n{err}");
+        assert!(!err.contains("Invalid Input Error"), "{err}");
+    }
+}
+
 fn orders_fixture(load: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -354,6 +428,59 @@ fn incremental_load_merges_new_files_by_key() {
             "SELECT files::VARCHAR, rows_read::VARCHAR FROM salespipe.run_sources WHERE run_id = 2"
         ),
         vec![vec!["1", "3"]]
+    );
+}
+
+/// Regression: a late version of a key that loses to the row already in the table (older
+/// `updated_at`, or none) was counted as loaded and listed nowhere. It is superseded, in
+/// `duplicates` (the kept version is the table's, with no file or line in this run), so
+/// read = rejected + exact duplicates + superseded + deleted + loaded in every run.
+#[test]
+fn a_late_older_version_is_superseded_by_the_loaded_row() {
+    let dir = orders_fixture("incremental");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // Line 2: an older A; line 3: B without `updated_at`; line 4: a new key C.
+    write(
+        dir.path(),
+        "data/orders_2026-01-02.csv",
+        "id,status,updated_at\nA,draft,2025-12-31 00:00:00\nB,draft,\nC,open,2026-01-02 10:00:00\n",
+    );
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["B", "open"], vec!["C", "open"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT run_id::VARCHAR, rows_read::VARCHAR, rows_superseded::VARCHAR,
+                    rows_loaded::VARCHAR
+             FROM salespipe.run_sources ORDER BY run_id"
+        ),
+        vec![vec!["1", "2", "0", "2"], vec!["2", "3", "2", "1"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT regexp_extract(file, '[^/]+$'), line::VARCHAR, kind,
+                    coalesce(kept_file, 'NULL'), coalesce(kept_line::VARCHAR, 'NULL')
+             FROM salespipe.duplicates ORDER BY line"
+        ),
+        vec![
+            vec!["orders_2026-01-02.csv", "2", "superseded", "NULL", "NULL"],
+            vec!["orders_2026-01-02.csv", "3", "superseded", "NULL", "NULL"],
+        ]
+    );
+    // Every run accounts for every row it read.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*)::VARCHAR FROM salespipe.run_sources
+             WHERE rows_read <> rows_rejected + rows_exact_duplicate + rows_superseded
+                               + rows_deleted + rows_loaded"
+        ),
+        "0"
     );
 }
 

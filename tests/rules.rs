@@ -475,7 +475,7 @@ fn a_later_file_marking_a_key_deleted_removes_it() {
     let d = dir.path();
     salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
     // B is deleted; D is deleted before it was ever loaded; C's marker is older than the
-    // loaded version, so C stays.
+    // loaded version, so C stays and the marker is superseded, not a deletion.
     write(
         d,
         "data/orders_2026-01-02.csv",
@@ -501,14 +501,21 @@ fn a_later_file_marking_a_key_deleted_removes_it() {
         rows(
             &db,
             "SELECT run_id::VARCHAR, rows_read::VARCHAR, rows_deleted::VARCHAR,
-                    rows_loaded::VARCHAR
+                    rows_superseded::VARCHAR, rows_loaded::VARCHAR
              FROM salespipe.run_sources ORDER BY run_id"
         ),
-        vec![vec!["1", "4", "1", "3"], vec!["2", "4", "3", "1"]]
+        vec![vec!["1", "4", "1", "0", "3"], vec!["2", "4", "2", "1", "1"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, kind FROM salespipe.duplicates WHERE run_id = 2"
+        ),
+        vec![vec!["4", "superseded"]]
     );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("s.json")).unwrap()).unwrap();
-    assert_eq!(summary["sources"][0]["rows_deleted"], 3);
+    assert_eq!(summary["sources"][0]["rows_deleted"], 2);
     drop(db);
     // A full refresh reads both files and ends with the same table.
     salespipe_ok(d, &["run", "pipeline.yaml", "--quiet", "--full-refresh"]);
@@ -516,6 +523,64 @@ fn a_later_file_marking_a_key_deleted_removes_it() {
     assert_eq!(
         rows(&db, "SELECT id FROM orders ORDER BY id"),
         vec![vec!["A"], vec!["C"], vec!["F"]]
+    );
+}
+
+/// Regression: `references` checked against every row of the referenced source,
+/// deletion markers included, so a line of a deleted order passed. Only the keys the
+/// table holds after loading count: on a first load (E, a marker only) and on a later
+/// load whose file deletes a loaded key (B).
+#[test]
+fn a_reference_to_a_deleted_key_is_rejected() {
+    let dir = incremental_fixture();
+    let d = dir.path();
+    let pipeline = std::fs::read_to_string(d.join("pipeline.yaml")).unwrap()
+        + "  - name: lines
+    path: data/lines.csv
+    format: csv
+    columns:
+      - { name: order_id, type: string, references: orders.id }
+      - { name: qty, type: integer }
+";
+    write(d, "pipeline.yaml", pipeline);
+    write(d, "data/lines.csv", "order_id,qty\nA,1\nE,2\nB,3\n");
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT run_id::VARCHAR, line::VARCHAR, column_name, rule, value
+             FROM salespipe.rejects ORDER BY run_id, line"
+        ),
+        vec![vec!["1", "3", "order_id", "references", "E"]]
+    );
+    drop(db);
+    // B is deleted by the new orders file; the new lines file refers to B and C.
+    write(
+        d,
+        "data/orders_2026-01-02.csv",
+        "id,status,updated_at\nB,deleted,2026-01-02 09:00:00\n",
+    );
+    write(d, "data/lines.csv", "order_id,qty\nB,4\nC,5\n");
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT run_id::VARCHAR, line::VARCHAR, column_name, rule, value
+             FROM salespipe.rejects ORDER BY run_id, line"
+        ),
+        vec![
+            vec!["1", "3", "order_id", "references", "E"],
+            vec!["2", "2", "order_id", "references", "B"]
+        ]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT order_id, qty::VARCHAR FROM lines ORDER BY order_id"
+        ),
+        vec![vec!["C", "5"]]
     );
 }
 

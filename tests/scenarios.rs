@@ -120,3 +120,13 @@ fn unknown_references() {
 fn copy_after_newer() {
     run_scenario("copy_after_newer");
 }
+
+/// Regression: the scale check compared against DECIMAL(38,12), so digits past the 12th
+/// decimal were rounded away silently (`1.0000000000001` into decimal(18,2) loaded as
+/// 1.00). Any value with more significant decimals than the scale is a `scale` reject,
+/// written plainly or with an exponent; trailing zeros and exponents that leave no extra
+/// decimals load.
+#[test]
+fn decimal_scale() {
+    run_scenario("decimal_scale");
+}

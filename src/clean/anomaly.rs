@@ -1,10 +1,11 @@
 //! Abnormal values: a source's outlier rules (`anomalies:` in the pipeline), judged over
-//! its clean rows of this run, after typing, rules and dedupe and before loading.
+//! its valid rows of this run, after typing and rules and before dedupe and loading.
 //!
-//! Each rule is one generated DuckDB statement over `_clean_<source>`: per group (the
-//! rule's `group_by` values, NULL being a group of its own) it computes the median and
-//! either the MAD (`robust_z`) or the quartiles (`iqr`) with window aggregates, and keeps
-//! the rows whose value is abnormal:
+//! Each rule is one generated DuckDB statement over the valid rows of `_checked_<source>`
+//! less their exact copies (a row identical to an earlier one is judged and counted
+//! once): per group (the rule's `group_by` values, NULL being a group of its own) it
+//! computes the median and either the MAD (`robust_z`) or the quartiles (`iqr`) with
+//! window aggregates, and keeps the rows whose value is abnormal:
 //! - `robust_z`: score = |x - median| / scale, scale = 1.4826 x MAD, or 1.253314 x the
 //!   mean absolute deviation from the median when the MAD is 0 (more than half the group
 //!   shares one value); abnormal when score > threshold; a group whose values are all
@@ -14,17 +15,17 @@
 //!   value other than the quartiles is outside the fences).
 //!
 //! Blank values are neither judged nor counted; groups with fewer than `min_group_size`
-//! values are not judged. Every abnormal value becomes a row of the temp table
-//! `_anomalies` (copied to `salespipe.anomalies` with the run log, whether the run
-//! succeeds or fails). With `action: reject` the row also goes to `_rejects` (rule
-//! `anomaly`) and its `(_file, _line)` to `_anomaly_rejects_<source>`; the clean
-//! relation is then renamed `_clean_<source>_before_anomalies` and `_clean_<source>`
-//! becomes a view without those rows, so load, the `references` keys and the counts
-//! all see the rows that remain, whether the clean stage made a table or a view.
+//! values are not judged. Every abnormal value, and each exact copy of its row, becomes a
+//! row of the temp table `_anomalies` (copied to `salespipe.anomalies` with the run log,
+//! whether the run succeeds or fails). With `action: reject` the row also goes to
+//! `_rejects` (rule `anomaly`) and its `(_file, _line)` to `_anomaly_rejects_<source>`,
+//! and it is deleted from `_checked_<source>`, like a row failing any other rule before
+//! dedupe: an older valid version of its key is then the one loaded. The clean stage
+//! removes the flags of rows it then drops as duplicates.
 
 use duckdb::params;
 
-use super::{clean_table, masked, raw_text_sql};
+use super::{masked, raw_text_sql};
 use crate::config::{AnomalyAction, AnomalyConfig, AnomalyMethod, SourceConfig};
 use crate::error::{DbContext, Result};
 use crate::extract::raw_table;
@@ -34,21 +35,21 @@ use crate::warehouse::{Warehouse, META_SCHEMA};
 /// Counts of one source's abnormal values.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AnomalyStats {
-    /// Rows with at least one abnormal value (flagged or rejected).
-    pub anomalous: i64,
-    /// Rows set aside because a `reject` rule found them abnormal; no longer in
-    /// `_clean_<source>`.
+    /// Rows set aside because a `reject` rule found them abnormal; deleted from
+    /// `_checked_<source>`.
     pub rejected: i64,
 }
 
-/// Judges the clean rows of `source` (in `_clean_<name>`) against its outlier rules:
-/// appends abnormal values to `_anomalies`, and for `reject` rules to `_rejects`,
-/// removing those rows from `_clean_<name>` (their warnings, if any, move to `_rejects`
-/// too). With `mask_pii`, values of PII columns are masked. Does nothing when the source
-/// has no rule.
+/// Judges the valid rows of `source` (the rows of the checked table `checked` meeting
+/// `kept_c`, over the alias `c`) against its outlier rules: appends abnormal values to
+/// `_anomalies`, and for `reject` rules to `_rejects`, deleting those rows from `checked`
+/// (their warnings, if any, go to `_rejects` too). With `mask_pii`, values of PII columns
+/// are masked. Does nothing when the source has no rule.
 pub fn detect(
     wh: &Warehouse,
     source: &SourceConfig,
+    checked: &str,
+    kept_c: &str,
     run_id: i64,
     mask_pii: bool,
 ) -> Result<AnomalyStats> {
@@ -60,7 +61,33 @@ pub fn detect(
         "CREATE TEMP TABLE IF NOT EXISTS _anomalies AS SELECT * FROM {} LIMIT 0",
         qualified(META_SCHEMA, "anomalies")
     ))?;
-    let clean = clean_table(&source.name);
+    let names: Vec<String> = source.columns.iter().map(|c| ident(&c.name)).collect();
+    let all = names.join(", ");
+    let c_all: Vec<String> = names.iter().map(|n| format!("c.{n}")).collect();
+    let c_all = c_all.join(", ");
+    // The exact copies of earlier valid rows, with the first copy: found among the few
+    // rows whose values hash alike, as in the dedupe.
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP TABLE _anomaly_copies AS
+         WITH v AS (
+             SELECT c._file, c._line, {c_all} FROM {checked} c
+             SEMI JOIN (SELECT hash({c_all}) AS _h FROM {checked} c WHERE {kept_c}
+                        GROUP BY ALL HAVING count(*) > 1) d ON hash({c_all}) = d._h
+             WHERE {kept_c}
+         ), r AS (
+             SELECT _file, _line,
+                    row_number() OVER w AS _rn,
+                    first_value(_file) OVER w AS _first_file,
+                    first_value(_line) OVER w AS _first_line
+             FROM v WINDOW w AS (PARTITION BY {all} ORDER BY _file, _line)
+         )
+         SELECT _file, _line, _first_file, _first_line FROM r WHERE _rn > 1"
+    ))?;
+    let judged = format!(
+        "(SELECT c._file, c._line, {c_all} FROM {checked} c
+          ANTI JOIN _anomaly_copies d ON c._file = d._file AND c._line = d._line
+          WHERE {kept_c})"
+    );
     let rejects = ident(&format!("_anomaly_rejects_{}", source.name));
     let rejecting = source
         .anomalies
@@ -80,7 +107,14 @@ pub fn detect(
         )
     };
     for rule in &source.anomalies {
-        wh.exec(&hits_sql(rule, source, &clean, mask_pii))?;
+        wh.exec(&hits_sql(rule, source, &judged, mask_pii))?;
+        // Each exact copy of an abnormal row is abnormal alike.
+        wh.exec(
+            "INSERT INTO _anomaly_hits
+             SELECT d._file, d._line, h.* EXCLUDE (_file, _line)
+             FROM _anomaly_hits h JOIN _anomaly_copies d
+                  ON d._first_file = h._file AND d._first_line = h._line",
+        )?;
         wh.conn
             .execute(
                 "INSERT INTO _anomalies
@@ -123,40 +157,33 @@ pub fn detect(
             ))?;
         }
     }
-    wh.exec("DROP TABLE _anomaly_hits")?;
-    if rejecting && source.has_warnings() {
-        // A rejected row lists all its failures in rejects.
-        let sql = format!(
-            "INSERT INTO _rejects
-             SELECT w.* FROM _warnings w SEMI JOIN {rejects} a ON w.file = a._file AND w.line = a._line
-             WHERE w.source = $1 ORDER BY w.file, w.line;
-             DELETE FROM _warnings w USING {rejects} a
-             WHERE w.source = $1 AND w.file = a._file AND w.line = a._line"
-        );
-        for stmt in sql.split(';') {
-            wh.conn
-                .execute(stmt, [&source.name])
-                .ctx(|| format!("moving warnings of rejected rows of `{}`", source.name))?;
-        }
+    wh.exec("DROP TABLE _anomaly_hits; DROP TABLE _anomaly_copies")?;
+    if !rejecting {
+        return Ok(AnomalyStats { rejected: 0 });
     }
-    let count = |sql: &str| -> Result<i64> {
+    if source.has_warnings() {
+        // A rejected row lists all its failures in rejects: its warnings too.
         wh.conn
-            .query_row(sql, [&source.name], |r| r.get(0))
-            .ctx(|| format!("counting the anomalies of `{}`", source.name))
-    };
-    let anomalous = count("SELECT count(DISTINCT (file, line)) FROM _anomalies WHERE source = ?")?;
-    let rejected = if rejecting {
-        wh.count(&format!("(SELECT DISTINCT _file, _line FROM {rejects})"))?
-    } else {
-        0
-    };
-    if rejected > 0 {
-        exclude_rejected(wh, &source.name, &clean, &rejects)?;
+            .execute(
+                &format!(
+                    "INSERT INTO _rejects
+                     SELECT ?, ?, _file, _line, e.column_name, e.rule, e.value, e.message,
+                            _raw_text
+                     FROM (SELECT c._file, c._line, c._raw_text, unnest(c._errors) AS e
+                           FROM {checked} c
+                           SEMI JOIN (SELECT DISTINCT _file, _line FROM {rejects}) a
+                                ON c._file = a._file AND c._line = a._line)
+                     ORDER BY _file, _line"
+                ),
+                params![run_id, source.name],
+            )
+            .ctx(|| format!("listing the warnings of rejected rows of `{}`", source.name))?;
     }
-    Ok(AnomalyStats {
-        anomalous,
-        rejected,
-    })
+    let rejected = wh.count(&format!("(SELECT DISTINCT _file, _line FROM {rejects})"))?;
+    wh.exec(&format!(
+        "DELETE FROM {checked} c USING {rejects} a WHERE c._file = a._file AND c._line = a._line"
+    ))?;
+    Ok(AnomalyStats { rejected })
 }
 
 /// A finite `f64` as a DuckDB DOUBLE literal (`{:?}` keeps the exponent of tiny values).
@@ -167,7 +194,7 @@ fn double(x: f64) -> String {
 /// The statement filling `_anomaly_hits` with the abnormal rows of one rule: `_file`,
 /// `_line`, `value` (the typed value as text), `group_key`, `group_size`, `median`,
 /// `mad_or_iqr`, `lower`, `upper` (the accepted range) and `score`.
-fn hits_sql(rule: &AnomalyConfig, source: &SourceConfig, clean: &str, mask_pii: bool) -> String {
+fn hits_sql(rule: &AnomalyConfig, source: &SourceConfig, rows: &str, mask_pii: bool) -> String {
     let col = ident(&rule.column);
     let pii = |name: &str| mask_pii && source.columns.iter().any(|c| c.name == name && c.pii);
     let t = double(rule.threshold());
@@ -208,7 +235,7 @@ fn hits_sql(rule: &AnomalyConfig, source: &SourceConfig, clean: &str, mask_pii: 
     let values = format!(
         "v AS (
              SELECT c._file, c._line, {value} AS _value, c.{col}::DOUBLE AS _x{group_cols}
-             FROM {clean} c WHERE c.{col} IS NOT NULL
+             FROM {rows} c WHERE c.{col} IS NOT NULL
          )"
     );
     let select = format!(
@@ -277,28 +304,6 @@ fn message_sql(rule: &AnomalyConfig) -> String {
     }
 }
 
-/// Hides the rejected rows from `_clean_<source>`: the clean relation (table or view)
-/// is renamed and a view of the same name excludes the rows in `rejects`.
-fn exclude_rejected(wh: &Warehouse, source: &str, clean: &str, rejects: &str) -> Result<()> {
-    let views: i64 = wh
-        .conn
-        .query_row(
-            "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?",
-            [format!("_clean_{source}")],
-            |r| r.get(0),
-        )
-        .ctx(|| format!("looking up the clean rows of `{source}`"))?;
-    let kind = if views > 0 { "VIEW" } else { "TABLE" };
-    let before = format!("_clean_{source}_before_anomalies");
-    wh.exec(&format!(
-        "ALTER {kind} {clean} RENAME TO {};
-         CREATE TEMP VIEW {clean} AS
-         SELECT c.* FROM {} c ANTI JOIN {rejects} r USING (_file, _line)",
-        ident(&before),
-        ident(&before)
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -335,9 +340,9 @@ columns:
   - { name: qty, type: integer }
 ";
 
-    /// `_raw_lines` and `_clean_lines` (as `kind`: TABLE or VIEW) holding `rows`
-    /// `(line, sku, qty)` of file `f.csv`, plus an empty `_rejects`.
-    fn setup(wh: &Warehouse, kind: &str, rows: &[(i64, &str, Option<i64>)]) {
+    /// `_raw_lines` and the checked table `_checked_lines` holding `rows`
+    /// `(line, sku, qty)` of file `f.csv`, every row valid, plus an empty `_rejects`.
+    fn setup(wh: &Warehouse, rows: &[(i64, &str, Option<i64>)]) {
         super::super::prepare(wh).unwrap();
         wh.exec(
             "CREATE TEMP TABLE _raw_lines (_file VARCHAR, _line BIGINT, _parse_error VARCHAR,
@@ -352,11 +357,16 @@ columns:
                 )
                 .unwrap();
         }
-        wh.exec(&format!(
-            "CREATE TEMP {kind} _clean_lines AS
-             SELECT _file, _line, sku, qty::BIGINT AS qty FROM _raw_lines"
-        ))
+        wh.exec(
+            "CREATE TEMP TABLE _checked_lines AS
+             SELECT _file, _line, sku, qty::BIGINT AS qty FROM _raw_lines",
+        )
         .unwrap();
+    }
+
+    /// Judges every row of `_checked_lines` against the rules of `s`.
+    fn judge(wh: &Warehouse, s: &SourceConfig) -> Result<AnomalyStats> {
+        detect(wh, s, "_checked_lines", "true", 7, false)
     }
 
     /// Values 1..=9 plus 40 at line 11 and a blank at line 12, all in group A.
@@ -374,16 +384,10 @@ columns:
         // sorted .5 .5 1.5 1.5 2.5 2.5 3.5 3.5 4.5 34.5, MAD 2.5, scale 3.7065;
         // 40: 34.5 / 3.7065 = 9.3079..., above 3.5; 1 and 9: 4.5 / 3.7065 = 1.21, not.
         let wh = warehouse();
-        setup(&wh, "TABLE", &rows());
+        setup(&wh, &rows());
         let s = source(&["{ column: qty, method: robust_z }"]);
-        let st = detect(&wh, &s, 7, false).unwrap();
-        assert_eq!(
-            st,
-            AnomalyStats {
-                anomalous: 1,
-                rejected: 0
-            }
-        );
+        assert_eq!(judge(&wh, &s).unwrap(), AnomalyStats { rejected: 0 });
+        assert_eq!(wh.count("_anomalies").unwrap(), 1);
         let (line, value, n, median, mad, score): (i64, String, i64, f64, f64, f64) = wh
             .conn
             .query_row(
@@ -404,19 +408,19 @@ columns:
         assert_eq!((line, value.as_str(), n), (11, "40", 10));
         assert_eq!((median, mad), (5.5, 2.5));
         assert!((score - 34.5 / (1.4826 * 2.5)).abs() < 1e-9, "{score}");
-        assert_eq!(wh.count("_clean_lines").unwrap(), 11);
+        assert_eq!(wh.count("_checked_lines").unwrap(), 11);
     }
 
     #[test]
-    fn reject_hides_rows_from_a_clean_view() {
+    fn reject_deletes_the_row_from_the_checked_table() {
         let wh = warehouse();
-        setup(&wh, "VIEW", &rows());
+        setup(&wh, &rows());
         let s = source(&["{ column: qty, method: robust_z, group_by: [sku], action: reject }"]);
-        let st = detect(&wh, &s, 7, false).unwrap();
+        let st = judge(&wh, &s).unwrap();
         assert_eq!(st.rejected, 1);
-        assert_eq!(wh.count("_clean_lines").unwrap(), 10);
+        assert_eq!(wh.count("_checked_lines").unwrap(), 10);
         assert_eq!(
-            wh.count("(SELECT * FROM _clean_lines WHERE _line = 11)")
+            wh.count("(SELECT * FROM _checked_lines WHERE _line = 11)")
                 .unwrap(),
             0
         );
@@ -436,14 +440,14 @@ columns:
     }
 
     #[test]
-    fn reject_hides_rows_from_a_clean_table() {
+    fn iqr_reject_states_the_fences() {
         let wh = warehouse();
-        setup(&wh, "TABLE", &rows());
+        setup(&wh, &rows());
         let s = source(&["{ column: qty, method: iqr, threshold: 3, action: reject }"]);
         // Q1 3.25, Q3 7.75, IQR 4.5: fences -10.25 and 21.25; 40 is outside by
         // (40 - 7.75) / 4.5 = 7.17 IQR.
-        assert_eq!(detect(&wh, &s, 7, false).unwrap().rejected, 1);
-        assert_eq!(wh.count("_clean_lines").unwrap(), 10);
+        assert_eq!(judge(&wh, &s).unwrap().rejected, 1);
+        assert_eq!(wh.count("_checked_lines").unwrap(), 10);
         let message: String = wh
             .conn
             .query_row("SELECT message FROM _rejects WHERE line = 11", [], |r| {
@@ -462,22 +466,28 @@ columns:
         let wh = warehouse();
         let mut rows: Vec<(i64, &str, Option<i64>)> = (2..=7).map(|l| (l, "A", Some(3))).collect();
         rows.extend([(8, "B", Some(1)), (9, "B", Some(1000))]);
-        setup(&wh, "TABLE", &rows);
+        setup(&wh, &rows);
         let s = source(&["{ column: qty, method: robust_z, group_by: [sku], min_group_size: 2 }"]);
         // B: median 500.5, |x - m| = 499.5 both, MAD 499.5, score 0.67: nothing abnormal.
-        assert_eq!(detect(&wh, &s, 7, false).unwrap().anomalous, 0);
+        judge(&wh, &s).unwrap();
+        assert_eq!(wh.count("_anomalies").unwrap(), 0);
     }
 
     #[test]
     fn mad_of_zero_falls_back_to_the_mean_absolute_deviation() {
         // 1 x 7 and 50: median 1, MAD 0; mean |x - 1| = 49 / 8 = 6.125,
-        // scale 1.253314 x 6.125 = 7.6765..., score 49 / 7.6765 = 6.383.
+        // scale 1.253314 x 6.125 = 7.6765..., score 49 / 7.6765 = 6.383. The rows differ
+        // by sku (one group: no group_by), so none is an exact copy counted once.
         let wh = warehouse();
-        let mut rows: Vec<(i64, &str, Option<i64>)> = (2..=8).map(|l| (l, "A", Some(1))).collect();
-        rows.push((9, "A", Some(50)));
-        setup(&wh, "TABLE", &rows);
+        let skus = ["A", "B", "C", "D", "E", "F", "G"];
+        let mut rows: Vec<(i64, &str, Option<i64>)> = (2..=8)
+            .map(|l| (l, skus[l as usize - 2], Some(1)))
+            .collect();
+        rows.push((9, "H", Some(50)));
+        setup(&wh, &rows);
         let s = source(&["{ column: qty, method: robust_z }"]);
-        assert_eq!(detect(&wh, &s, 7, false).unwrap().anomalous, 1);
+        judge(&wh, &s).unwrap();
+        assert_eq!(wh.count("_anomalies").unwrap(), 1);
         let score: f64 = wh
             .conn
             .query_row("SELECT score FROM _anomalies WHERE line = 9", [], |r| {
@@ -488,10 +498,28 @@ columns:
     }
 
     #[test]
+    fn an_exact_copy_counts_once_and_is_judged_like_its_first() {
+        // The rows of `robust_z_by_hand` plus a copy of line 11 at line 13: the group
+        // still has 10 values (same statistics) and both 40s are rejected.
+        let wh = warehouse();
+        let mut rows = rows();
+        rows.push((13, "A", Some(40)));
+        setup(&wh, &rows);
+        let s = source(&["{ column: qty, method: robust_z, action: reject }"]);
+        assert_eq!(judge(&wh, &s).unwrap().rejected, 2);
+        assert_eq!(
+            wh.count("(SELECT * FROM _anomalies WHERE group_size = 10 AND line IN (11, 13))")
+                .unwrap(),
+            2
+        );
+        assert_eq!(wh.count("_checked_lines").unwrap(), 10);
+    }
+
+    #[test]
     fn no_rule_touches_nothing() {
         let wh = warehouse();
         let s = source(&[]);
-        assert_eq!(detect(&wh, &s, 1, false).unwrap(), AnomalyStats::default());
+        assert_eq!(judge(&wh, &s).unwrap(), AnomalyStats::default());
         assert!(!wh.temp_exists("_anomalies").unwrap());
     }
 }

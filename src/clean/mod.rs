@@ -1,16 +1,17 @@
 //! Clean: type every raw value, check the declared rules (column rules, cross-column
-//! `rules`), set aside rejected rows with the file, line, column, rule and raw text, list
-//! the failures of `warn` rules of the rows that load, then drop exact duplicates and keep
-//! the latest version of each key. All of it is SQL generated from the source spec and
-//! run by DuckDB over the whole raw table at once; every rule is one more check in the
-//! same failure list, and a source using no optional feature gets the same statement as
-//! one that predates it.
+//! `rules`), set aside rejected rows with the file, line, column, rule and raw text, judge
+//! the valid rows against the outlier rules (which may reject too), then drop exact
+//! duplicates and keep the latest version of each key (against the table's version too,
+//! for an incremental load), and list the failures of `warn` rules of the rows that load.
+//! All of it is SQL generated from the source spec and run by DuckDB over the whole raw
+//! table at once; every rule is one more check in the same failure list, and a source
+//! using no optional feature gets the same statement as one that predates it.
 //!
 //! Temp tables per source `s`: `_checked_s` (typed values and a list of failures per
-//! row, filled while the files are read: see [`Checker`]), `_clean_s` (the rows to
-//! load, in file order). Shared across sources:
-//! `_rejects`, `_warnings` and `_duplicates`, appended per source, copied to the run log
-//! at the end.
+//! row, filled while the files are read: see [`Checker`]; rows rejected as abnormal or
+//! dropped as duplicates are deleted from it), `_clean_s` (the rows to load, in file
+//! order). Shared across sources: `_rejects`, `_warnings`, `_anomalies` and
+//! `_duplicates`, appended per source, copied to the run log at the end.
 
 pub mod anomaly;
 pub mod expr;
@@ -25,13 +26,17 @@ use crate::warehouse::Warehouse;
 /// Counts of one source's rows through the clean stage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CleanStats {
-    /// Rows with at least one failed rule.
+    /// Rows set aside in rejects: with at least one failed rule, or rejected by an
+    /// outlier rule.
     pub rejected: i64,
     /// Rows identical to an earlier row (every declared column, after cleaning).
     pub exact_duplicates: i64,
     /// Older versions of a key replaced by a later one.
     pub superseded: i64,
-    /// Rows left to load.
+    /// Rows with an abnormal value listed in `anomalies` (flagged and loaded, or
+    /// rejected).
+    pub anomalous: i64,
+    /// Rows left to load (deletion markers included).
     pub clean: i64,
 }
 
@@ -56,7 +61,10 @@ fn keys_view(source: &str) -> String {
 }
 
 /// Exposes the rows a source will hold after loading as the temp view `_keys_<name>`,
-/// which `references` checks of later sources join against.
+/// which `references` checks of later sources join against. Deletion markers
+/// (`delete_when`) are not rows of the table, and a key they delete leaves it: a
+/// reference to it is not found. (The markers left in the clean rows are each the
+/// latest version of their key: an older one was dropped as superseded.)
 pub fn expose_keys(
     wh: &Warehouse,
     source: &crate::config::SourceConfig,
@@ -66,11 +74,27 @@ pub fn expose_keys(
     let cols = cols.join(", ");
     let table = crate::sql::qualified("main", &source.name);
     let clean = clean_table(&source.name);
+    let marker = crate::warehouse::load::deletion_marker(source);
+    let live = marker
+        .as_ref()
+        .map(|m| format!(" WHERE NOT {m}"))
+        .unwrap_or_default();
     let body = match from {
         KeySource::Table => format!("SELECT {cols} FROM {table}"),
-        KeySource::Clean => format!("SELECT {cols} FROM {clean}"),
+        KeySource::Clean => format!("SELECT {cols} FROM {clean}{live}"),
         KeySource::Both => {
-            format!("SELECT {cols} FROM {table} UNION ALL SELECT {cols} FROM {clean}")
+            let kept = match &marker {
+                Some(m) if !source.key.is_empty() => {
+                    let key: Vec<String> = source.key.iter().map(|k| ident(k)).collect();
+                    format!(
+                        "SELECT {cols} FROM {table} ANTI JOIN (SELECT {key} FROM {clean} WHERE {m}) d
+                         USING ({key})",
+                        key = key.join(", ")
+                    )
+                }
+                _ => format!("SELECT {cols} FROM {table}"),
+            };
+            format!("{kept} UNION ALL SELECT {cols} FROM {clean}{live}")
         }
     };
     wh.exec(&format!(
@@ -178,6 +202,20 @@ pub(crate) fn typed_expr(c: &ColumnConfig, v: &str) -> String {
     }
 }
 
+/// The number of decimals the number written as `v` really has (`[+-]digits[.digits]`
+/// with an optional exponent, as DuckDB's DECIMAL cast reads it), counted on the text so
+/// nothing is rounded first: the significant digits after the point (trailing zeros
+/// excepted) minus the exponent; with none after the point, minus the integer part's
+/// trailing zeros too (`100e-2` is 1, no decimals). Zero or less for a whole number.
+fn decimals_sql(v: &str) -> String {
+    format!(
+        "(CASE WHEN regexp_matches({v}, '\\.[0-9]*[1-9]')
+               THEN length(regexp_extract({v}, '\\.([0-9]*[1-9])', 1))
+               ELSE -length(regexp_extract({v}, '^[+-]?[0-9]*?(0*)(\\.[0-9]*)?([eE].*)?$', 1)) END
+          - coalesce(TRY_CAST(regexp_extract({v}, '[eE]([+-]?[0-9]+)$', 1) AS BIGINT), 0))"
+    )
+}
+
 fn type_message(c: &ColumnConfig) -> String {
     match c.ty {
         ColumnType::Date | ColumnType::Timestamp if !c.formats.is_empty() => {
@@ -214,12 +252,13 @@ pub(crate) fn column_rules(
     }
     if let ColumnType::Decimal(_, scale) = c.ty {
         // TRY_CAST('12.345' AS DECIMAL(18,2)) rounds to 12.35: more decimals than the
-        // declared scale is a reject, not a silent rounding.
-        // The exact comparison runs only on text that could carry more decimals: more
-        // than `scale` characters after the point, or an exponent.
+        // declared scale is a reject, not a silent rounding, however many there are.
+        // The count runs only on text that could carry more decimals: more than `scale`
+        // characters after the point, or an exponent.
         let cond = format!(
             "{t} IS NOT NULL AND ((strpos({v}, '.') > 0 AND length({v}) - strpos({v}, '.') > {scale}) \
-             OR contains(lower({v}), 'e')) AND TRY_CAST({v} AS DECIMAL(38,12)) <> {t}"
+             OR contains(lower({v}), 'e')) AND {} > {scale}",
+            decimals_sql(v)
         );
         out.push((
             RuleKind::Scale,
@@ -618,20 +657,44 @@ impl Checker {
 /// Placeholder of the raw relation in the checking statement.
 const RELATION: &str = "\u{1}RELATION\u{1}";
 
-/// Appends to `_rejects`, `_warnings` and `_duplicates` the rows of `_checked_<name>`
-/// (filled by the extract stage through the source's [`Checker`]) that fail a rule or
-/// are duplicates, and leaves the rows to load in the view `_clean_<name>`.
-pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<CleanStats> {
+/// The conditions on `_checked_<name>` rows of a source: (set aside by a rule, kept,
+/// kept over the alias `c`).
+fn row_conditions(cfg: &SourceConfig) -> (&'static str, &'static str, &'static str) {
+    if cfg.has_warnings() {
+        ("_rejected", "NOT _rejected", "NOT c._rejected")
+    } else {
+        ("len(_errors) > 0", "len(_errors) = 0", "len(c._errors) = 0")
+    }
+}
+
+/// Appends to `_rejects`, `_warnings`, `_anomalies` and `_duplicates` the rows of
+/// `_checked_<name>` (filled by the extract stage through the source's [`Checker`]) that
+/// fail a rule, are abnormal or are dropped, and leaves the rows to load in the view
+/// `_clean_<name>`. In order:
+/// 1. rows failing a rule go to `_rejects`;
+/// 2. the outlier rules judge the valid rows (see [`anomaly`]); those they reject leave
+///    `_checked_<name>`, so, as for any other rule, an older valid version of their key
+///    is the one loaded;
+/// 3. exact duplicates, then older versions of a key, are dropped;
+/// 4. with `merge` (an incremental load into an existing table), a row older than the
+///    version of its key already in the table is dropped as superseded too (the load
+///    would keep the table's row), so it is not counted as loaded;
+/// 5. the warnings and flagged anomalies of the rows kept are what remains listed.
+///
+/// With `mask_pii`, values of PII columns are masked in what is listed.
+pub fn clean(
+    wh: &Warehouse,
+    source: &ResolvedSource,
+    run_id: i64,
+    mask_pii: bool,
+    merge: bool,
+) -> Result<CleanStats> {
     let cfg = &source.config;
     let checked = ident(&format!("_checked_{}", cfg.name));
     let clean = clean_table(&cfg.name);
     let severities = cfg.has_warnings();
     // Rows set aside, and rows kept (possibly with warnings).
-    let (rejected, kept, kept_c) = if severities {
-        ("_rejected", "NOT _rejected", "NOT c._rejected")
-    } else {
-        ("len(_errors) > 0", "len(_errors) = 0", "len(c._errors) = 0")
-    };
+    let (rejected, kept, kept_c) = row_conditions(cfg);
     let names: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
     wh.conn
         .execute(
@@ -645,6 +708,10 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
             duckdb::params![run_id, cfg.name],
         )
         .map_err(|e| Error::db(format!("collecting rejects of `{}`", cfg.name), e))?;
+
+    // Outlier rules, before dedupe: a rejected row must not take an older valid version
+    // of its key down with it.
+    let an = anomaly::detect(wh, cfg, &checked, kept_c, run_id, mask_pii)?;
 
     // Dedupe the valid rows: exact duplicates (the same value in every declared column
     // after cleaning), then the latest version of each key. Only rows that share a key
@@ -743,6 +810,29 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
     wh.exec(&format!(
         "DELETE FROM {checked} c USING {ranked} r WHERE c._file = r._file AND c._line = r._line"
     ))?;
+    let stale = if merge {
+        supersede_loaded(wh, cfg, run_id)?
+    } else {
+        0
+    };
+    if !cfg.anomalies.is_empty() {
+        // Like warnings, flagged values are listed for the rows that load only.
+        let mut dropped = vec![ranked.clone()];
+        if merge {
+            dropped.push(stale_table(&cfg.name));
+        }
+        for dropped in dropped {
+            wh.conn
+                .execute(
+                    &format!(
+                        "DELETE FROM _anomalies a USING {dropped} r
+                         WHERE a.source = ? AND a.file = r._file AND a.line = r._line"
+                    ),
+                    [&cfg.name],
+                )
+                .map_err(|e| Error::db(format!("listing the anomalies of `{}`", cfg.name), e))?;
+        }
+    }
     if severities {
         // The warnings of the rows kept: not rejected, not dropped as duplicates.
         wh.conn
@@ -782,13 +872,76 @@ pub fn clean(wh: &Warehouse, source: &ResolvedSource, run_id: i64) -> Result<Cle
     let superseded = count(format!(
         "SELECT count(*) FROM {ranked} WHERE _exact_rn = 1 AND _key_rn > 1"
     ))?;
+    let anomalous = if cfg.anomalies.is_empty() {
+        0
+    } else {
+        wh.conn
+            .query_row(
+                "SELECT count(DISTINCT (file, line)) FROM _anomalies WHERE source = ?",
+                [&cfg.name],
+                |r| r.get(0),
+            )
+            .map_err(|e| Error::db(format!("counting the anomalies of `{}`", cfg.name), e))?
+    };
     let stats = CleanStats {
-        rejected,
+        rejected: rejected + an.rejected,
         exact_duplicates,
-        superseded,
+        superseded: superseded + stale,
+        anomalous,
         clean: total - rejected,
     };
     Ok(stats)
+}
+
+fn stale_table(source: &str) -> String {
+    ident(&format!("_stale_{source}"))
+}
+
+/// Drops, as superseded, the rows of `_checked_<name>` older than the version of their
+/// key already in the warehouse table, which the incremental load keeps (see
+/// [`crate::warehouse::load`]: the latest by `latest_by`, NULLs last, the table's row
+/// losing ties). Their `kept_file` and `kept_line` are NULL: the kept version is the
+/// table's row, read by an earlier run. They are listed in `_stale_<name>`; returns their
+/// number. Nothing is dropped without `latest_by` (the newer load always wins).
+fn supersede_loaded(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i64> {
+    let stale = stale_table(&cfg.name);
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP TABLE {stale} (_file VARCHAR, _line BIGINT)"
+    ))?;
+    let Some(latest) = cfg.latest_by.as_deref().map(ident) else {
+        return Ok(0);
+    };
+    if cfg.key.is_empty() || !wh.table_exists(&cfg.name)? {
+        return Ok(0);
+    }
+    let checked = ident(&format!("_checked_{}", cfg.name));
+    let (_, _, kept_c) = row_conditions(cfg);
+    let key: Vec<String> = cfg.key.iter().map(|k| ident(k)).collect();
+    let on: Vec<String> = key.iter().map(|k| format!("c.{k} = t.{k}")).collect();
+    wh.exec(&format!(
+        "INSERT INTO {stale}
+         SELECT c._file, c._line FROM {checked} c
+         JOIN (SELECT {keys}, max({latest}) AS _latest FROM {table} GROUP BY ALL) t ON {on}
+         WHERE {kept_c} AND t._latest IS NOT NULL
+               AND (c.{latest} IS NULL OR c.{latest} < t._latest)",
+        keys = key.join(", "),
+        table = crate::sql::qualified("main", &cfg.name),
+        on = on.join(" AND "),
+    ))?;
+    wh.conn
+        .execute(
+            &format!(
+                "INSERT INTO _duplicates
+                 SELECT ?, ?, _file, _line, 'superseded', NULL, NULL FROM {stale}
+                 ORDER BY _file, _line"
+            ),
+            duckdb::params![run_id, cfg.name],
+        )
+        .map_err(|e| Error::db(format!("recording duplicates of `{}`", cfg.name), e))?;
+    wh.exec(&format!(
+        "DELETE FROM {checked} c USING {stale} s WHERE c._file = s._file AND c._line = s._line"
+    ))?;
+    wh.count(&stale)
 }
 
 /// Rows of `source` with warnings in this run (`_warnings`), after the outlier rules.
@@ -805,10 +958,10 @@ pub fn warned_rows(wh: &Warehouse, source: &str) -> Result<i64> {
 /// Drops a source's clean-stage temp tables once its rows are loaded.
 pub fn release(wh: &Warehouse, source: &str) -> Result<()> {
     wh.exec(&format!(
-        "DROP VIEW IF EXISTS {}; DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {};
+        "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};
          DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}",
         clean_table(source),
-        ident(&format!("_clean_{source}_before_anomalies")),
+        stale_table(source),
         ident(&format!("_anomaly_rejects_{source}")),
         ident(&format!("_ranked_{source}")),
         ident(&format!("_checked_{source}")),
