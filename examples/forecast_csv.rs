@@ -44,6 +44,7 @@ fn run() -> Result<()> {
             "--horizon" => spec.horizon = value("--horizon")?,
             "--season" => spec.season_length = value("--season")?,
             "--origins" => spec.origins = value("--origins")?,
+            "--step" => spec.step = value("--step")?,
             "--threads" => threads = value("--threads")?,
             "--non-negative" => non_negative = true,
             "--candidates" => {

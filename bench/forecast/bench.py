@@ -107,8 +107,8 @@ def accuracy(args):
         if "unique_id" not in fc.columns:
             fc = fc.reset_index()
         fc["unique_id"] = fc.unique_id.astype(str)
-        sp, _ = run_salespipe(train, h, m, threads=1)
-        variants = {f"salespipe [{c}]": run_salespipe(train, h, m, 1, ["--candidates", c])[0]
+        sp, _ = run_salespipe(train, h, m, threads=1, extra=args.sp_arg)
+        variants = {f"salespipe [{c}]": run_salespipe(train, h, m, 1, [*args.sp_arg, "--candidates", c])[0]
                     for c in args.variant}
         rows = []
         for uid, g in train.groupby("unique_id"):
@@ -240,6 +240,9 @@ def main():
     ap.add_argument("--variant", action="append", default=[],
                     help="accuracy: also score salespipe restricted to these candidates "
                          "(e.g. ets_theta or ets,theta), reported beside the default choice")
+    ap.add_argument("--sp-arg", action="append", default=[],
+                    help="accuracy: one more argument for examples/forecast_csv (repeat for each, "
+                         "e.g. --sp-arg=--origins --sp-arg=6)")
     args = ap.parse_args()
     if args.what == "accuracy":
         accuracy(args)

@@ -766,7 +766,8 @@ pub struct ForecastConfig {
     /// Model families that compete, in tie-breaking order (default: all of them).
     #[serde(default = "default_candidates")]
     pub candidates: Vec<crate::forecast::ModelKind>,
-    /// Rolling-origin backtest windows (default 3).
+    /// Rolling-origin backtest windows (default 3; the earliest are dropped when the
+    /// first would be too short for a seasonal ETS form).
     #[serde(default = "default_origins")]
     pub origins: usize,
     /// Periods between backtest origins (default 1).

@@ -23,9 +23,14 @@
 //!    one ending `horizon` periods before the end; each candidate is refitted on each
 //!    window and scored on the next `horizon` periods by MASE (scaled by the window's
 //!    in-sample seasonal-naive MAE) or WAPE; bias is the mean of forecast - actual.
-//! 6. The lowest score wins (the earlier candidate on ties); it is refitted on the full
-//!    series for the forecast. Non-negative measures are clamped at zero, points and
-//!    bounds alike.
+//!    When ETS competes and the first window is too short for any seasonal form, the
+//!    earliest origins are dropped until it is long enough (or one is left): a backtest
+//!    of models fitted on much less data than the forecast misjudges them.
+//! 6. When the ETS + theta combination competes, it is kept unless another candidate
+//!    has a lower error at every origin, the lowest score of those winning (see
+//!    `choose`); otherwise the lowest score wins (the earlier candidate on ties). The
+//!    model is refitted on the full series for the forecast. Non-negative measures are
+//!    clamped at zero, points and bounds alike.
 //!
 //! [`node`] wires this into the model graph: a forecast declared in the pipeline reads
 //! keys, period and measure from a SQL model, builds one [`Series`] per key, calls
@@ -500,6 +505,21 @@ impl Plan {
             step: spec.step,
         })
     }
+
+    /// The plan with origins dropped, the earliest first, until the first training
+    /// window has `need` points or one origin is left.
+    fn keeping(self, need: usize) -> Plan {
+        let last = self.first + (self.origins - 1) * self.step;
+        if self.first >= need {
+            return self;
+        }
+        let origins = 1 + last.saturating_sub(need) / self.step;
+        Plan {
+            origins,
+            first: last - (origins - 1) * self.step,
+            ..self
+        }
+    }
 }
 
 /// The scale of MASE on a training window: the in-sample MAE of the seasonal naive
@@ -533,6 +553,17 @@ struct OriginCache {
     theta: Option<Vec<Vec<f64>>>,
 }
 
+/// One candidate as backtested.
+#[derive(Debug, Clone)]
+struct Scored {
+    fitter: Fitter,
+    accuracy: Accuracy,
+    /// Sum of absolute errors over the scored periods of each origin. At one origin
+    /// every candidate has the same actuals and MASE scale, so comparing these compares
+    /// the candidates' MASE (and WAPE) at that origin.
+    window_errors: Vec<f64>,
+}
+
 /// Scores one candidate over every origin of the plan; `None` when it cannot be fitted
 /// at some origin.
 fn backtest(
@@ -542,8 +573,9 @@ fn backtest(
     plan: Plan,
     non_negative: bool,
     cache: &mut OriginCache,
-) -> Option<Accuracy> {
+) -> Option<Scored> {
     let (mut mase, mut abs_e, mut abs_a, mut sum_e) = (0.0, 0.0, 0.0, 0.0);
+    let mut window_errors = Vec::with_capacity(plan.origins);
     let mut points = Vec::with_capacity(plan.origins);
     for i in 0..plan.origins {
         let nt = plan.first + i * plan.step;
@@ -562,6 +594,7 @@ fn backtest(
             sum_e += e;
         }
         abs_e += window_abs;
+        window_errors.push(window_abs);
         mase += window_abs / plan.horizon as f64 / mase_scale(train, m);
         points.push(fc);
     }
@@ -571,14 +604,18 @@ fn backtest(
         _ => {}
     }
     let count = (plan.origins * plan.horizon) as f64;
-    Some(Accuracy {
-        kind: f.kind(),
-        model: f.label(),
-        mase: mase / plan.origins as f64,
-        wape: (abs_a > 0.0).then(|| abs_e / abs_a),
-        bias: sum_e / count,
-        origins: plan.origins,
-        horizon: plan.horizon,
+    Some(Scored {
+        fitter: f,
+        accuracy: Accuracy {
+            kind: f.kind(),
+            model: f.label(),
+            mase: mase / plan.origins as f64,
+            wape: (abs_a > 0.0).then(|| abs_e / abs_a),
+            bias: sum_e / count,
+            origins: plan.origins,
+            horizon: plan.horizon,
+        },
+        window_errors,
     })
 }
 
@@ -595,6 +632,51 @@ fn metric_name(metric: Metric, all: &[Accuracy]) -> &'static str {
         Metric::Wape if all.iter().all(|c| c.wape.is_some()) => "WAPE",
         Metric::Wape => "MASE (WAPE undefined: all actuals zero in a window)",
         Metric::Mase => "MASE",
+    }
+}
+
+/// How [`choose`] decided.
+#[derive(Debug, Clone, PartialEq)]
+enum Choice {
+    /// No ETS + theta combination competed: the lowest score.
+    Lowest,
+    /// The combination, which no candidate beat at every origin.
+    Combination,
+    /// A candidate that beat the combination (its label) at every origin.
+    BeatsCombination(String),
+}
+
+/// The candidate to forecast with. A combination is more robust than the model it
+/// would be swapped for when the backtest cannot tell them apart (Makridakis et al.,
+/// M3 and M4), and consecutive origins score mostly the same periods, so a lower mean
+/// alone is weak evidence: when the ETS + theta combination (of the ETS form chosen by
+/// AICc) competed, it is kept unless a candidate has a lower error at every origin, and
+/// of those the lowest score wins. Without it, the lowest score wins. Ties go to the
+/// earlier candidate.
+fn choose(scored: &[Scored], metric: Metric) -> (usize, Choice) {
+    let all: Vec<Accuracy> = scored.iter().map(|s| s.accuracy.clone()).collect();
+    let lowest = |indices: &mut dyn Iterator<Item = usize>| {
+        indices.fold(None, |best: Option<usize>, i| match best {
+            Some(b) if score(&all[b], metric, &all) <= score(&all[i], metric, &all) => Some(b),
+            _ => Some(i),
+        })
+    };
+    let Some(c) = scored
+        .iter()
+        .position(|s| matches!(s.fitter, Fitter::EtsTheta(_)))
+    else {
+        return (lowest(&mut (0..scored.len())).unwrap_or(0), Choice::Lowest);
+    };
+    let combination = &scored[c].window_errors;
+    let beats = |s: &Scored| {
+        s.window_errors
+            .iter()
+            .zip(combination)
+            .all(|(e, ec)| e < ec)
+    };
+    match lowest(&mut (0..scored.len()).filter(|&i| i != c && beats(&scored[i]))) {
+        Some(i) => (i, Choice::BeatsCombination(all[c].model.clone())),
+        None => (c, Choice::Combination),
     }
 }
 
@@ -642,7 +724,7 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
     if y.iter().all(|&v| v == y[0]) {
         return fallback(&mut notes, format!("constant series ({}): naive", y[0]));
     }
-    let Some(plan) = Plan::new(n, spec) else {
+    let Some(mut plan) = Plan::new(n, spec) else {
         return fallback(
             &mut notes,
             format!(
@@ -680,6 +762,24 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
             .any(|k| matches!(k, ModelKind::Ets | ModelKind::EtsTheta));
     let mut ets_full: Option<EtsModel> = None;
     if wants_ets {
+        // Longer windows rather than more origins: the earliest origins are dropped
+        // until the first window holds the shortest seasonal form (or one is left), so
+        // that the backtest judges models fitted on about as much data as the forecast.
+        let need = EtsForm::all()
+            .iter()
+            .filter(|f| f.fits(usize::MAX, m, positive) && f.is_seasonal())
+            .map(|f| f.min_len(m))
+            .min();
+        if let Some(need) = need {
+            let kept = plan.keeping(need);
+            if kept.origins < plan.origins {
+                notes.push(format!(
+                    "backtest origins reduced from {} to {} for a longer first window ({} points; seasonal ETS forms need {need})",
+                    plan.origins, kept.origins, kept.first
+                ));
+            }
+            plan = kept;
+        }
         let forms: Vec<EtsForm> = EtsForm::all()
             .into_iter()
             .filter(|f| f.fits(plan.first, m, positive))
@@ -760,11 +860,11 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
         }
     }
 
-    let mut scored: Vec<(Fitter, Accuracy)> = Vec::new();
+    let mut scored: Vec<Scored> = Vec::new();
     let mut cache = OriginCache::default();
     for f in fitters {
         match backtest(f, y, m, plan, series.non_negative(), &mut cache) {
-            Some(acc) => scored.push((f, acc)),
+            Some(s) => scored.push(s),
             None => notes.push(format!(
                 "{} dropped: could not be fitted at every origin",
                 f.label()
@@ -777,28 +877,37 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
             "no candidate could be backtested: naive".to_string(),
         );
     }
-    let all: Vec<Accuracy> = scored.iter().map(|(_, a)| a.clone()).collect();
-    let mut best = 0;
-    for (i, (_, a)) in scored.iter().enumerate() {
-        if score(a, spec.metric, &all) < score(&all[best], spec.metric, &all) {
-            best = i;
-        }
-    }
-    let (chosen, acc) = scored[best].clone();
+    let all: Vec<Accuracy> = scored.iter().map(|s| s.accuracy.clone()).collect();
+    let (best, choice) = choose(&scored, spec.metric);
+    let Scored {
+        fitter: chosen,
+        accuracy: acc,
+        ..
+    } = scored[best].clone();
     let name = metric_name(spec.metric, &all);
     let table: Vec<String> = all
         .iter()
         .map(|a| format!("{} {:.3}", a.model, score(a, spec.metric, &all)))
         .collect();
-    notes.push(format!(
-        "{}: lowest backtest {name} over {} origin{} x {} period{} ({})",
-        acc.model,
+    let over = format!(
+        "{} origin{} x {} period{}",
         plan.origins,
         if plan.origins == 1 { "" } else { "s" },
         plan.horizon,
         if plan.horizon == 1 { "" } else { "s" },
-        table.join(", ")
-    ));
+    );
+    let table = table.join(", ");
+    notes.push(match choice {
+        Choice::Lowest => format!("{}: lowest backtest {name} over {over} ({table})", acc.model),
+        Choice::Combination => format!(
+            "{}: the ETS + theta combination, kept as no candidate beat it at every backtest origin; backtest {name} over {over} ({table})",
+            acc.model
+        ),
+        Choice::BeatsCombination(combination) => format!(
+            "{}: beat the combination {combination} at every backtest origin, lowest backtest {name} of those over {over} ({table})",
+            acc.model
+        ),
+    });
     if matches!(chosen, Fitter::Ets(_) | Fitter::EtsTheta(_)) {
         notes.push("ETS form chosen by AICc on the full series".to_string());
     }

@@ -237,11 +237,11 @@ fn short_empty_and_constant_series_fall_back_with_a_reason() {
         f.reason
     );
 
-    // 14 quarterly points: the first backtest window has 14 - 3 - 2 = 9, too short for
-    // any seasonal ETS form, which is said.
+    // 13 quarterly points: the first backtest window has 13 - 3 - 2 = 8, and even one
+    // origin leaves 10, too short for any seasonal ETS form (11), which is said.
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let f = forecast_series(
-        &Series::new(0, seasonal(&mut rng, 14), true).unwrap(),
+        &Series::new(0, seasonal(&mut rng, 13), true).unwrap(),
         &spec,
     )
     .unwrap();
@@ -355,4 +355,118 @@ fn ets_theta_is_the_mean_of_ets_and_theta() {
     // when no forecast is clamped (positive data far from zero).
     let bias = |f: &SeriesForecast| f.accuracy.as_ref().unwrap().bias;
     assert!((bias(&both) - (bias(&ets) + bias(&theta)) / 2.0).abs() < 1e-9);
+}
+
+/// A backtested candidate with the given absolute error per origin (horizon 1, so its
+/// MASE is the mean error when the scale is 1).
+fn scored(fitter: Fitter, errors: &[f64]) -> Scored {
+    let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+    Scored {
+        fitter,
+        accuracy: Accuracy {
+            kind: fitter.kind(),
+            model: fitter.label(),
+            mase: mean,
+            wape: Some(mean / 100.0),
+            bias: 0.0,
+            origins: errors.len(),
+            horizon: 1,
+        },
+        window_errors: errors.to_vec(),
+    }
+}
+
+#[test]
+fn choose_keeps_the_combination_unless_beaten_at_every_origin() {
+    let combination = scored(Fitter::EtsTheta(ANN), &[10.0, 10.0, 10.0]);
+    // Naive: the lowest mean (7) but worse than the combination at the third origin.
+    let naive = scored(Fitter::Naive, &[5.0, 5.0, 11.0]);
+    // Theta: mean 9.17, better at every origin.
+    let theta = scored(Fitter::Theta, &[9.0, 9.0, 9.5]);
+    // Seasonal naive: better at every origin too, mean 9.13, under theta's.
+    let snaive = scored(Fitter::SeasonalNaive, &[8.0, 9.5, 9.9]);
+    // ETS alone: equal at the first origin, so not better at every one (mean 8.67).
+    let ets = scored(Fitter::Ets(ANN), &[10.0, 8.0, 8.0]);
+    let beaten = Choice::BeatsCombination("ETS(A,N,N) + theta".to_string());
+    for metric in [Metric::Mase, Metric::Wape] {
+        let pick = |list: &[&Scored]| {
+            let list: Vec<Scored> = list.iter().map(|s| (*s).clone()).collect();
+            let (i, why) = choose(&list, metric);
+            (list[i].accuracy.model.clone(), why)
+        };
+        assert_eq!(
+            pick(&[&naive, &ets, &combination]),
+            ("ETS(A,N,N) + theta".to_string(), Choice::Combination)
+        );
+        assert_eq!(
+            pick(&[&naive, &combination, &theta]),
+            ("theta".to_string(), beaten.clone())
+        );
+        assert_eq!(
+            pick(&[&naive, &snaive, &ets, &theta, &combination]),
+            ("seasonal_naive".to_string(), beaten.clone())
+        );
+        // Without the combination, the lowest mean: naive.
+        assert_eq!(
+            pick(&[&theta, &naive, &ets]),
+            ("naive".to_string(), Choice::Lowest)
+        );
+        // Equal means: the earlier candidate.
+        let theta_too = scored(Fitter::Theta, &[5.0, 5.0, 11.0]);
+        assert_eq!(
+            pick(&[&naive, &theta_too]),
+            ("naive".to_string(), Choice::Lowest)
+        );
+    }
+}
+
+#[test]
+fn plan_drops_early_origins_until_the_first_window_fits_a_season() {
+    let spec = quarterly(3);
+    // 14 points, 3 origins one period apart: windows of 9, 10 and 11 points.
+    let plan = Plan::new(14, &spec).unwrap();
+    assert_eq!((plan.origins, plan.first, plan.horizon), (3, 9, 3));
+    // Seasonal ETS needs 11 at season 4 (6 parameters, sigma, 4 more).
+    let need = ANA.min_len(4);
+    assert_eq!(need, 11);
+    let kept = plan.keeping(need);
+    assert_eq!((kept.origins, kept.first), (1, 11));
+    // Long enough already: unchanged. Step 2, 19 points: windows of 10, 12, 14 and 16,
+    // the last three kept for 11.
+    assert_eq!(plan.keeping(9).origins, 3);
+    let wide = Plan::new(
+        19,
+        &ForecastSpec {
+            origins: 4,
+            step: 2,
+            ..spec.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!((wide.origins, wide.first), (4, 10));
+    let kept = wide.keeping(11);
+    assert_eq!((kept.origins, kept.first), (3, 12));
+    // Too short even at the last origin: one origin, the longest window.
+    assert_eq!((wide.keeping(30).origins, wide.keeping(30).first), (1, 16));
+
+    // Through forecast_series: a 14-point quarterly series keeps its seasonal ETS forms
+    // with one origin, and says so.
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let f = forecast_series(
+        &Series::new(0, seasonal(&mut rng, 14), true).unwrap(),
+        &spec,
+    )
+    .unwrap();
+    assert!(
+        f.reason
+            .contains("backtest origins reduced from 3 to 1 for a longer first window (11 points"),
+        "{}",
+        f.reason
+    );
+    assert!(
+        !f.reason.contains("seasonal ETS forms dropped"),
+        "{}",
+        f.reason
+    );
+    assert_eq!(f.accuracy.unwrap().origins, 1);
 }
