@@ -262,7 +262,7 @@ fn write_ranges(
         let file = dir.join("data_0.parquet");
         wh.exec(&format!(
             "COPY (SELECT * FROM {SORTED} WHERE rowid BETWEEN {first} AND {last})
-             TO {} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
+             TO {} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
             sql::literal(&file.to_string_lossy())
         ))?;
     }
@@ -303,7 +303,7 @@ pub fn stage(
         let file = version_dir.join("data.parquet");
         wh.exec(&format!(
             "COPY (SELECT * FROM {relation} ORDER BY {order}) TO {} (FORMAT parquet,
-             COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
+             COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
             sql::literal(&file.to_string_lossy())
         ))
         .map_err(in_export(table))?;
