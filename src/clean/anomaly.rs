@@ -312,10 +312,7 @@ mod tests {
     use crate::config::yaml;
 
     fn warehouse() -> Warehouse {
-        let wh = Warehouse {
-            conn: duckdb::Connection::open_in_memory().unwrap(),
-            path: std::path::PathBuf::new(),
-        };
+        let wh = Warehouse::in_memory().unwrap();
         wh.ensure_meta().unwrap();
         wh
     }

@@ -1250,10 +1250,7 @@ mod tests {
     }
 
     fn memory() -> Warehouse {
-        Warehouse {
-            conn: duckdb::Connection::open_in_memory().unwrap(),
-            path: PathBuf::new(),
-        }
+        Warehouse::in_memory().unwrap()
     }
 
     #[test]

@@ -224,10 +224,7 @@ mod tests {
             .collect();
         assert_eq!(order, vec![("doubled", "rust"), ("report", "sql")]);
 
-        let wh = Warehouse {
-            conn: duckdb::Connection::open_in_memory().unwrap(),
-            path: PathBuf::new(),
-        };
+        let wh = Warehouse::in_memory().unwrap();
         wh.exec(
             "CREATE TABLE sales (region VARCHAR, amount DECIMAL(18,2));
              INSERT INTO sales VALUES ('North', 10.50), ('South', -1.00);",

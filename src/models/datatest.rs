@@ -300,10 +300,7 @@ mod tests {
 
     #[test]
     fn each_kind_finds_its_failing_rows() {
-        let wh = Warehouse {
-            conn: duckdb::Connection::open_in_memory().unwrap(),
-            path: PathBuf::new(),
-        };
+        let wh = Warehouse::in_memory().unwrap();
         wh.exec(
             "CREATE TABLE m (id INTEGER, c VARCHAR, amount DECIMAL(18,2));
              INSERT INTO m VALUES (1, 'a', 10), (2, 'b', -5), (2, NULL, 3), (NULL, 'zz', 1);

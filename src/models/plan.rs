@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::locate::{locate, short_message};
 use super::{render, shown, Materialized, ModelGraph, NodeKind, TemplateVars};
 use crate::config::{AsOf, ColumnType, Pipeline};
-use crate::error::{DbContext, Diagnostic, Error, Result};
+use crate::error::{DbContext, Diagnostic, Result};
 use crate::sql::{ident, literal, qualified};
 use crate::warehouse::Warehouse;
 
@@ -97,11 +97,7 @@ fn duck_type(t: ColumnType) -> String {
 
 /// Plans `graph` of `pipeline`.
 pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Result<PlanReport> {
-    let wh = Warehouse {
-        conn: duckdb::Connection::open_in_memory()
-            .map_err(|e| Error::db("opening an in-memory database", e))?,
-        path: Default::default(),
-    };
+    let wh = Warehouse::in_memory()?;
     let mut warnings = Vec::new();
     let against_warehouse = attach(&wh, &pipeline.database, &mut warnings);
     let in_wh = |name: &str| -> Result<bool> {

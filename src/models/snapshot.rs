@@ -127,8 +127,6 @@ fn columns(wh: &Warehouse, schema: &str, table: &str) -> Result<BTreeMap<String,
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::path::PathBuf;
-
     use chrono::NaiveDate;
 
     use super::*;
@@ -143,10 +141,7 @@ mod tests {
 
     #[test]
     fn upserts_per_as_of_and_follows_new_columns() {
-        let wh = Warehouse {
-            conn: duckdb::Connection::open_in_memory().unwrap(),
-            path: PathBuf::new(),
-        };
+        let wh = Warehouse::in_memory().unwrap();
         let node = SnapshotNode { model: "m".into() };
         let rel = qualified("main", "m_snapshots");
         let day = |d| TemplateVars::new(NaiveDate::from_ymd_opt(2025, 6, d).unwrap());

@@ -534,10 +534,7 @@ mod tests {
     /// a partition in a different order per run.
     #[test]
     fn partitioned_export_is_sorted_and_byte_identical_across_runs() {
-        let wh = Warehouse {
-            conn: duckdb::Connection::open_in_memory().unwrap(),
-            path: PathBuf::new(),
-        };
+        let wh = Warehouse::in_memory().unwrap();
         wh.exec(
             "SET threads = 4;
              CREATE TABLE t AS SELECT md5(CAST(i AS VARCHAR)) AS term, i % 3 AS p, i
@@ -586,24 +583,17 @@ mod tests {
             )
             .unwrap();
         assert_eq!(unsorted, 0);
-        let threads: i64 = wh
-            .conn
-            .query_row(
-                "SELECT CAST(current_setting('threads') AS BIGINT)",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(threads, 4, "the thread count is left as it was");
-        let temp: i64 = wh
-            .conn
-            .query_row(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_export_sorted'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(temp, 0, "the sorted temp table is dropped");
+        let scalar = |sql: &str| -> i64 { wh.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            scalar("SELECT CAST(current_setting('threads') AS BIGINT)"),
+            4,
+            "the thread count is left as it was"
+        );
+        assert_eq!(
+            scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_export_sorted'"),
+            0,
+            "the sorted temp table is dropped"
+        );
     }
 
     /// Partition folders are named as DuckDB's own partitioned COPY names them (values
@@ -612,10 +602,7 @@ mod tests {
     /// column.
     #[test]
     fn partition_folders_are_named_as_duckdb_names_them() {
-        let wh = Warehouse {
-            conn: duckdb::Connection::open_in_memory().unwrap(),
-            path: PathBuf::new(),
-        };
+        let wh = Warehouse::in_memory().unwrap();
         wh.exec(
             "CREATE TABLE t AS SELECT * FROM (VALUES
                (3, 'North China', DATE '2024-01-01', TIMESTAMP '2024-01-01 10:00:00', -2.5::DECIMAL(5,2)),

@@ -36,6 +36,16 @@ pub struct EngineSettings {
 }
 
 impl Warehouse {
+    /// A warehouse in memory, backed by no file: for planning against a schema, and
+    /// for tests.
+    pub fn in_memory() -> Result<Warehouse> {
+        Ok(Warehouse {
+            conn: Connection::open_in_memory()
+                .map_err(|e| Error::db("opening an in-memory database", e))?,
+            path: PathBuf::new(),
+        })
+    }
+
     /// Opens (creating if needed) the database at `path` and makes sure the bookkeeping
     /// tables exist. When another process holds DuckDB's lock on the file (a BI tool or
     /// a notebook with the database open), the error names that process and points BI
@@ -210,10 +220,7 @@ mod tests {
 
     #[test]
     fn a_warehouse_from_before_anomalies_gains_the_count_columns() {
-        let wh = Warehouse {
-            conn: Connection::open_in_memory().unwrap(),
-            path: PathBuf::new(),
-        };
+        let wh = Warehouse::in_memory().unwrap();
         wh.exec(
             "CREATE SCHEMA salespipe;
              CREATE TABLE salespipe.run_sources (run_id BIGINT, source VARCHAR, files BIGINT,
