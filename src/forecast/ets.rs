@@ -23,6 +23,21 @@ use super::stats::{self, Band};
 /// many to fit well; seasonal naive and Theta still handle longer seasons (weekly data).
 pub const MAX_SEASON: usize = 24;
 
+/// Experimental switches (SP_ETS bit flags), to be removed.
+pub(crate) fn variant() -> u32 {
+    static V: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *V.get_or_init(|| {
+        std::env::var("SP_ETS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    })
+}
+pub(crate) const V_INIT: u32 = 1;
+pub(crate) const V_NM: u32 = 2;
+pub(crate) const V_RAW: u32 = 4;
+pub(crate) const V_BETA: u32 = 8;
+
 /// How the error enters the observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorType {
@@ -334,6 +349,8 @@ struct Layout {
     trend: Option<usize>,
     season: Option<usize>,
     dim: usize,
+    raw: bool,
+    derived_first: bool,
 }
 
 impl Layout {
@@ -366,6 +383,8 @@ impl Layout {
             trend,
             season,
             dim,
+            raw: variant() & V_RAW != 0,
+            derived_first: variant() & V_INIT != 0,
         }
     }
 
@@ -375,8 +394,12 @@ impl Layout {
         let alpha = x[0];
         let p = EtsParams {
             alpha,
-            beta: self.beta.map_or(0.0, |i| x[i] * alpha),
-            gamma: self.gamma.map_or(0.0, |i| x[i] * (1.0 - alpha)),
+            beta: self
+                .beta
+                .map_or(0.0, |i| if self.raw { x[i] } else { x[i] * alpha }),
+            gamma: self
+                .gamma
+                .map_or(0.0, |i| if self.raw { x[i] } else { x[i] * (1.0 - alpha) }),
             phi: self.phi.map_or(1.0, |i| x[i]),
         };
         st.level = x[self.level];
@@ -385,14 +408,20 @@ impl Layout {
             let m = self.m;
             let free = &x[i0..i0 + m - 1];
             let sum: f64 = free.iter().sum();
-            st.season[..m - 1].copy_from_slice(free);
+            let d = if self.derived_first {
+                st.season[1..].copy_from_slice(free);
+                0
+            } else {
+                st.season[..m - 1].copy_from_slice(free);
+                m - 1
+            };
             if self.form.season == SeasonType::Multiplicative {
-                st.season[m - 1] = m as f64 - sum;
+                st.season[d] = m as f64 - sum;
                 if st.season.iter().any(|&v| v <= 0.0) {
                     return None;
                 }
             } else {
-                st.season[m - 1] = -sum;
+                st.season[d] = -sum;
             }
         }
         Some(p)
@@ -418,29 +447,73 @@ struct Start {
 /// Starting values (R's `initstate` heuristics): seasonal indices by classical
 /// decomposition of the first three seasons (or detrending, below two), then a
 /// least-squares line through the first `max(10, 2m)` seasonally adjusted points.
-fn initial_point(layout: &Layout, y: &[f64]) -> Option<Start> {
+fn initial_point(layout: &Layout, y: &[f64], beta_cap: f64) -> Option<Start> {
     let form = layout.form;
     let m = layout.m;
     let n = y.len();
     let mult = form.season == SeasonType::Multiplicative;
-    let idx = if form.is_seasonal() {
+    let v = variant();
+    // Seasonal states for positions 0..m and the seasonal component of every period.
+    let (idx, seasonal): (Option<Vec<f64>>, Vec<f64>) = if !form.is_seasonal() {
+        (None, Vec::new())
+    } else if v & V_INIT != 0 {
+        let comp: Vec<f64> = if n < 3 * m {
+            let (c0, c1) = stats::fourier_trend(y, m)?;
+            y.iter()
+                .enumerate()
+                .map(|(t, v)| {
+                    let line = c0 + c1 * (t + 1) as f64;
+                    if mult {
+                        v / line
+                    } else {
+                        v - line
+                    }
+                })
+                .collect()
+        } else {
+            let part = if v & 64 != 0 { &y[..3 * m] } else { y };
+            let idx = stats::seasonal_indices(part, m, mult)?;
+            (0..n).map(|t| idx[t % m]).collect()
+        };
+        let mut init: Vec<f64> = comp[..m].to_vec();
+        if mult {
+            for v in init[1..].iter_mut() {
+                *v = v.max(1e-2);
+            }
+            let sum: f64 = init[1..].iter().sum();
+            if sum > m as f64 {
+                let div: f64 = init[1..].iter().map(|v| v + 1e-2).sum();
+                for v in init[1..].iter_mut() {
+                    *v /= div;
+                }
+            }
+            init[0] = m as f64 - init[1..].iter().sum::<f64>();
+        } else {
+            init[0] = -init[1..].iter().sum::<f64>();
+        }
+        let comp = if mult {
+            comp.iter().map(|v| v.max(1e-2)).collect()
+        } else {
+            comp
+        };
+        (Some(init), comp)
+    } else {
         let k = (n / m).min(3) * m;
         let idx = if k >= 2 * m {
             stats::seasonal_indices(&y[..k], m, mult)
         } else {
             stats::seasonal_indices_short(y, m, mult)
-        };
-        Some(idx?)
-    } else {
-        None
+        }?;
+        let comp = (0..n).map(|t| idx[t % m]).collect();
+        (Some(idx), comp)
     };
     let adjusted: Vec<f64> = y
         .iter()
         .enumerate()
-        .map(|(t, v)| match (&idx, mult) {
-            (Some(s), true) => v / s[t % m],
-            (Some(s), false) => v - s[t % m],
-            (None, _) => *v,
+        .map(|(t, v)| match (form.is_seasonal(), mult) {
+            (true, true) => v / seasonal[t],
+            (true, false) => v - seasonal[t],
+            (false, _) => *v,
         })
         .collect();
     let k = n.min(10.max(2 * m));
@@ -458,15 +531,32 @@ fn initial_point(layout: &Layout, y: &[f64]) -> Option<Start> {
     };
     const LO: f64 = 1e-4;
     const HI: f64 = 0.9999;
-    set(0, LO + 0.2 * (HI - LO) / seasonal_alpha, 0.1, LO, HI);
-    if let Some(i) = layout.beta {
-        set(i, 0.1, 0.1, LO, HI);
-    }
-    if let Some(i) = layout.gamma {
-        set(i, 0.05, 0.1, LO, HI);
-    }
-    if let Some(i) = layout.phi {
-        set(i, 0.97, 0.05, 0.8, 0.98);
+    let alpha0 = LO + 0.2 * (HI - LO) / seasonal_alpha;
+    set(0, alpha0, 0.1, LO, HI);
+    if layout.raw {
+        // statsforecast's `initparam`: beta below the starting alpha, gamma below one
+        // minus it, both as boxes.
+        if let Some(i) = layout.beta {
+            let ub = HI.min(alpha0).min(beta_cap);
+            set(i, LO + 0.1 * (ub - LO), 0.1, LO, ub);
+        }
+        if let Some(i) = layout.gamma {
+            let ub = HI.min(1.0 - alpha0);
+            set(i, LO + 0.05 * (ub - LO), 0.1, LO, ub);
+        }
+        if let Some(i) = layout.phi {
+            set(i, 0.8 + 0.99 * 0.18, 0.05, 0.8, 0.98);
+        }
+    } else {
+        if let Some(i) = layout.beta {
+            set(i, 0.1, 0.1, LO, HI);
+        }
+        if let Some(i) = layout.gamma {
+            set(i, 0.05, 0.1, LO, HI);
+        }
+        if let Some(i) = layout.phi {
+            set(i, 0.97, 0.05, 0.8, 0.98);
+        }
     }
     let big = 1e4;
     if let Some(i) = layout.trend {
@@ -477,7 +567,12 @@ fn initial_point(layout: &Layout, y: &[f64]) -> Option<Start> {
     }
     if let (Some(i0), Some(s)) = (layout.season, &idx) {
         let floor = if mult { 1e-3 } else { -big };
-        for (j, &v) in s[..m - 1].iter().enumerate() {
+        let free = if layout.derived_first {
+            &s[1..]
+        } else {
+            &s[..m - 1]
+        };
+        for (j, &v) in free.iter().enumerate() {
             set(i0 + j, v, 0.05, floor, big);
         }
     }
@@ -516,6 +611,17 @@ impl EtsModel {
     /// optimiser finds no admissible point.
     pub fn fit(y: &[f64], m: usize, form: EtsForm) -> Option<EtsModel> {
         let n = y.len();
+        // statsforecast's AutoETS narrows beta's upper bound to the seasonal forms'
+        // starting alpha once it has fitted one (its bounds are shared across forms).
+        let beta_cap = if variant() & V_BETA != 0
+            && m >= 2
+            && n > m
+            && !(form.error == ErrorType::Additive && !form.is_seasonal())
+        {
+            1e-4 + 0.2 * (0.9999 - 1e-4) / m as f64
+        } else {
+            1.0
+        };
         let m = if form.is_seasonal() { m } else { 1 };
         let positive = y.iter().all(|&v| v > 0.0);
         if !form.fits(n, m, positive) {
@@ -527,7 +633,7 @@ impl EtsModel {
         }
         let ys: Vec<f64> = y.iter().map(|v| v / scale).collect();
         let layout = Layout::new(form, m);
-        let start = initial_point(&layout, &ys)?;
+        let start = initial_point(&layout, &ys, beta_cap)?;
         let mut st = layout.empty_state();
         let nf = n as f64;
         let objective = |x: &[f64]| -> f64 {
@@ -539,9 +645,20 @@ impl EtsModel {
                 None => f64::INFINITY,
             }
         };
-        let opts = Options {
-            max_evals: (300 * layout.dim).clamp(600, 3_000),
-            ..Options::default()
+        let opts = if variant() & V_NM != 0 {
+            Options {
+                max_evals: usize::MAX,
+                ftol: 1e-8,
+                restarts: 0,
+                relative_step: 0.05,
+                std_tol: 1e-4,
+                max_iters: 1_000,
+            }
+        } else {
+            Options {
+                max_evals: (300 * layout.dim).clamp(600, 3_000),
+                ..Options::default()
+            }
         };
         let best = optim::minimize(objective, &start.x, &start.step, &start.lo, &start.hi, opts);
         if !best.f.is_finite() {
@@ -827,7 +944,7 @@ mod tests {
             let fit = EtsModel::fit(&y, 4, AAA).unwrap();
             let ys: Vec<f64> = y.iter().map(|v| v / fit.scale).collect();
             let layout = Layout::new(AAA, 4);
-            let start = initial_point(&layout, &ys).unwrap();
+            let start = initial_point(&layout, &ys, 1.0).unwrap();
             let mut st = layout.empty_state();
             let objective = |x: &[f64]| {
                 let p = layout.decode(x, &mut st).unwrap();
@@ -841,6 +958,7 @@ mod tests {
                 max_evals: 20_000,
                 ftol: 1e-12,
                 restarts: 5,
+                ..Options::default()
             };
             let from_truth =
                 optim::minimize(objective, &x, &start.step, &start.lo, &start.hi, opts);

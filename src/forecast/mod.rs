@@ -360,7 +360,7 @@ impl Fitter {
             Fitter::Theta => theta::Theta::fit(y, m).map(|f| f.forecast(h)),
             Fitter::EtsTheta(form) => Some(mean_of(
                 &Fitter::Ets(form).point(y, m, h)?,
-                &Fitter::Theta.point(y, m, h)?,
+                &theta_for(form, y, m)?.forecast(h),
             )),
             Fitter::Croston => Some(flat_or_zero(y, h, |y| {
                 intermittent::croston(y, intermittent::CROSTON_ALPHA)
@@ -412,7 +412,17 @@ impl Fitter {
             }),
             Fitter::EtsTheta(form) => {
                 let a = Fitter::Ets(form).full(y, m, h, ets)?;
-                let b = Fitter::Theta.full(y, m, h, None)?;
+                let t = theta_for(form, y, m)?;
+                let b = Output {
+                    model: if t.is_seasonal() {
+                        "theta (seasonally adjusted)".to_string()
+                    } else {
+                        Fitter::Theta.label()
+                    },
+                    mean: t.forecast(h),
+                    bands: t.bands(h),
+                    intervals: IntervalMethod::Analytic,
+                };
                 let avg = |f: fn(&Band) -> f64| -> Vec<f64> {
                     mean_of(
                         &a.bands.iter().map(f).collect::<Vec<_>>(),
@@ -460,6 +470,19 @@ impl Fitter {
             }
         }
     }
+}
+
+/// The Theta half of the ETS + theta combination.
+fn theta_for(form: EtsForm, y: &[f64], m: usize) -> Option<theta::Theta> {
+    let v = ets::variant();
+    let force = if v & 32 != 0 {
+        Some(form.is_seasonal())
+    } else if v & 16 != 0 && form.is_seasonal() {
+        Some(true)
+    } else {
+        None
+    };
+    theta::Theta::fit_with(y, m, force)
 }
 
 /// The element-wise mean of two forecasts of the same length.
@@ -582,7 +605,12 @@ fn backtest(
         let train = &y[..nt];
         let actual = &y[nt..nt + plan.horizon];
         let fc = match (f, &cache.ets, &cache.theta) {
-            (Fitter::EtsTheta(_), Some(e), Some(t)) => mean_of(&e[i], &t[i]),
+            (Fitter::EtsTheta(form), Some(e), Some(t))
+                if !(ets::variant() & 48 != 0
+                    && (form.is_seasonal() || ets::variant() & 32 != 0)) =>
+            {
+                mean_of(&e[i], &t[i])
+            }
             _ => f.point(train, m, plan.horizon)?,
         };
         let mut window_abs = 0.0;

@@ -99,6 +99,42 @@ pub(crate) fn ols_line(x: &[f64], t0: f64) -> (f64, f64) {
     (xbar - slope * tbar, slope)
 }
 
+/// Intercept and slope of the least-squares fit of `x` on `1, t, cos(2 pi t / m)` and
+/// `sin(2 pi t / m)` for `t = 1..=n` (the sine left out when `m` is 2, where it is zero):
+/// the trend of a short seasonal series (R's and statsforecast's `initstate` below
+/// three seasons). `None` when the system is singular.
+pub(crate) fn fourier_trend(x: &[f64], m: usize) -> Option<(f64, f64)> {
+    let k = if m == 2 { 3 } else { 4 };
+    let mut a = [[0.0f64; 5]; 4];
+    for (i, &v) in x.iter().enumerate() {
+        let t = (i + 1) as f64;
+        let w = 2.0 * std::f64::consts::PI * t / m as f64;
+        let row = [1.0, t, w.cos(), w.sin()];
+        for r in 0..k {
+            for c in 0..k {
+                a[r][c] += row[r] * row[c];
+            }
+            a[r][4] += row[r] * v;
+        }
+    }
+    for c in 0..k {
+        let p = (c..k).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+        if a[p][c].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(c, p);
+        for r in 0..k {
+            if r != c {
+                let f = a[r][c] / a[c][c];
+                for j in c..5 {
+                    a[r][j] -= f * a[c][j];
+                }
+            }
+        }
+    }
+    Some((a[0][4] / a[0][0], a[1][4] / a[1][1]))
+}
+
 /// Sample autocorrelation at lag `k`.
 pub(crate) fn acf(x: &[f64], k: usize) -> f64 {
     let xbar = mean(x);

@@ -29,8 +29,14 @@ impl Theta {
 
     /// Fits Theta to `y` with season length `m`; `None` when `y` is too short.
     pub fn fit(y: &[f64], m: usize) -> Option<Theta> {
+        Theta::fit_with(y, m, None)
+    }
+
+    /// [`Theta::fit`], seasonally adjusted when `seasonal` says so (and the series
+    /// holds two seasons) whatever the autocorrelation test finds; `None` runs the test.
+    pub fn fit_with(y: &[f64], m: usize, seasonal: Option<bool>) -> Option<Theta> {
         let n = y.len();
-        let season = if stats::is_seasonal(y, m) {
+        let season = if seasonal.unwrap_or_else(|| stats::is_seasonal(y, m)) && m >= 2 {
             let mult = y.iter().all(|&v| v > 0.0);
             stats::seasonal_indices(y, m, mult).map(|idx| (idx, mult))
         } else {
