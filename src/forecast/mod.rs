@@ -402,27 +402,10 @@ impl Fitter {
                     },
                 })
             }
-            Fitter::Theta => theta::Theta::fit(y, m).map(|t| Output {
-                model: if t.is_seasonal() {
-                    "theta (seasonally adjusted)".to_string()
-                } else {
-                    label.clone()
-                },
-                ..analytic((t.forecast(h), t.bands(h)))
-            }),
+            Fitter::Theta => theta::Theta::fit(y, m).map(|t| theta_output(&t, h)),
             Fitter::EtsTheta(form) => {
                 let a = Fitter::Ets(form).full(y, m, h, ets)?;
-                let t = theta_for(form, y, m)?;
-                let b = Output {
-                    model: if t.is_seasonal() {
-                        "theta (seasonally adjusted)".to_string()
-                    } else {
-                        Fitter::Theta.label()
-                    },
-                    mean: t.forecast(h),
-                    bands: t.bands(h),
-                    intervals: IntervalMethod::Analytic,
-                };
+                let b = theta_output(&theta_for(form, y, m)?, h);
                 let avg = |f: fn(&Band) -> f64| -> Vec<f64> {
                     mean_of(
                         &a.bands.iter().map(f).collect::<Vec<_>>(),
@@ -472,17 +455,27 @@ impl Fitter {
     }
 }
 
-/// The Theta half of the ETS + theta combination.
+/// The Theta half of the ETS + theta combination: seasonally adjusted whenever the ETS
+/// form chosen by AICc is seasonal, as well as when Theta's own test finds a season.
+/// Both halves then model the season; otherwise a seasonal ETS forecast averaged with
+/// a flat Theta one keeps half the season (the autocorrelation test misses seasons on
+/// short series that AICc finds).
 fn theta_for(form: EtsForm, y: &[f64], m: usize) -> Option<theta::Theta> {
-    let v = ets::variant();
-    let force = if v & 32 != 0 {
-        Some(form.is_seasonal())
-    } else if v & 16 != 0 && form.is_seasonal() {
-        Some(true)
-    } else {
-        None
-    };
-    theta::Theta::fit_with(y, m, force)
+    theta::Theta::fit_with(y, m, form.is_seasonal())
+}
+
+/// A fitted Theta model's forecast, named by whether it was seasonally adjusted.
+fn theta_output(t: &theta::Theta, h: usize) -> Output {
+    Output {
+        model: if t.is_seasonal() {
+            "theta (seasonally adjusted)".to_string()
+        } else {
+            ModelKind::Theta.name().to_string()
+        },
+        mean: t.forecast(h),
+        bands: t.bands(h),
+        intervals: IntervalMethod::Analytic,
+    }
 }
 
 /// The element-wise mean of two forecasts of the same length.
@@ -605,11 +598,14 @@ fn backtest(
         let train = &y[..nt];
         let actual = &y[nt..nt + plan.horizon];
         let fc = match (f, &cache.ets, &cache.theta) {
-            (Fitter::EtsTheta(form), Some(e), Some(t))
-                if !(ets::variant() & 48 != 0
-                    && (form.is_seasonal() || ets::variant() & 32 != 0)) =>
-            {
-                mean_of(&e[i], &t[i])
+            // The ETS half from its own backtest; the Theta half too unless it is
+            // seasonally adjusted for a seasonal ETS form (see `theta_for`).
+            (Fitter::EtsTheta(form), Some(e), Some(t)) => {
+                if form.is_seasonal() {
+                    mean_of(&e[i], &theta_for(form, train, m)?.forecast(plan.horizon))
+                } else {
+                    mean_of(&e[i], &t[i])
+                }
             }
             _ => f.point(train, m, plan.horizon)?,
         };

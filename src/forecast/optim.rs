@@ -20,15 +20,6 @@ pub(crate) struct Options {
     pub ftol: f64,
     /// Restarts from the best point with the initial step (guards against collapse).
     pub restarts: usize,
-    /// Initial simplex relative to the start: each coordinate moved by this fraction of
-    /// its value (by `1e-4` when it is zero), as statsforecast's ETS optimiser; 0 uses
-    /// the absolute steps given to [`minimize`].
-    pub relative_step: f64,
-    /// Also stop when the standard deviation of the simplex values is below this
-    /// (statsforecast's rule); 0 disables it.
-    pub std_tol: f64,
-    /// Stop after this many iterations.
-    pub max_iters: usize,
 }
 
 impl Default for Options {
@@ -37,9 +28,6 @@ impl Default for Options {
             max_evals: 2_000,
             ftol: 1e-8,
             restarts: 1,
-            relative_step: 0.0,
-            std_tol: 0.0,
-            max_iters: usize::MAX,
         }
     }
 }
@@ -127,17 +115,9 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
         vals.push(fbest);
         for i in 0..n {
             let mut p = best.clone();
-            if opts.relative_step > 0.0 {
-                p[i] = if p[i] == 0.0 {
-                    1e-4
-                } else {
-                    p[i] * (1.0 + opts.relative_step)
-                };
-            } else {
-                p[i] += step[i];
-                if p[i] > upper[i] {
-                    p[i] = best[i] - step[i];
-                }
+            p[i] += step[i];
+            if p[i] > upper[i] {
+                p[i] = best[i] - step[i];
             }
             clamp(&mut p);
             vals.push(f(&p));
@@ -145,18 +125,14 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
             evals += 1;
         }
         sum_into(&mut total, &pts);
-        let mut iters = 0usize;
         loop {
             let (ib, iw, isw) = extremes(&vals);
             let (fb, fw, fsw) = (vals[ib], vals[iw], vals[isw]);
             if evals >= opts.max_evals
-                || iters >= opts.max_iters
                 || (fb.is_finite() && (fw - fb).abs() <= opts.ftol * (fb.abs() + opts.ftol))
-                || (opts.std_tol > 0.0 && std_dev(&vals) < opts.std_tol)
             {
                 break;
             }
-            iters += 1;
             for ((c, t), w) in centroid.iter_mut().zip(&total).zip(&pts[iw]) {
                 *c = (t - w) / nf;
             }
@@ -228,13 +204,6 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
     Minimum { x: best, f: fbest }
 }
 
-/// Population standard deviation of the simplex values (infinite when one is).
-fn std_dev(vals: &[f64]) -> f64 {
-    let n = vals.len() as f64;
-    let mean = vals.iter().sum::<f64>() / n;
-    (vals.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt()
-}
-
 /// The best, worst and second-worst vertices (ties broken by vertex order, as a stable
 /// sort would): one pass instead of sorting the simplex at every iteration. The values
 /// hold no NaN.
@@ -265,7 +234,6 @@ mod tests {
             max_evals: 5_000,
             ftol: 1e-14,
             restarts: 2,
-            ..Options::default()
         };
         let m = minimize(
             rosen,

@@ -123,11 +123,12 @@ pub(crate) fn fourier_trend(x: &[f64], m: usize) -> Option<(f64, f64)> {
             return None;
         }
         a.swap(c, p);
-        for r in 0..k {
+        let pivot = a[c];
+        for (r, row) in a.iter_mut().enumerate().take(k) {
             if r != c {
-                let f = a[r][c] / a[c][c];
-                for j in c..5 {
-                    a[r][j] -= f * a[c][j];
+                let f = row[c] / pivot[c];
+                for (v, p) in row.iter_mut().zip(pivot).skip(c) {
+                    *v -= f * p;
                 }
             }
         }
@@ -202,41 +203,6 @@ pub(crate) fn seasonal_indices(x: &[f64], m: usize, multiplicative: bool) -> Opt
     Some(idx)
 }
 
-/// Seasonal indices of a short series (between one and two seasons): deviations from a
-/// least-squares line, averaged per position and normalised like [`seasonal_indices`].
-pub(crate) fn seasonal_indices_short(
-    x: &[f64],
-    m: usize,
-    multiplicative: bool,
-) -> Option<Vec<f64>> {
-    if m < 2 || x.len() <= m {
-        return None;
-    }
-    let (a, b) = ols_line(x, 0.0);
-    let mut sums = vec![0.0; m];
-    let mut counts = vec![0usize; m];
-    for (t, v) in x.iter().enumerate() {
-        let fit = a + b * t as f64;
-        let d = if multiplicative {
-            if fit <= 0.0 {
-                return None;
-            }
-            v / fit
-        } else {
-            v - fit
-        };
-        sums[t % m] += d;
-        counts[t % m] += 1;
-    }
-    let mut idx: Vec<f64> = sums
-        .iter()
-        .zip(&counts)
-        .map(|(s, &c)| s / c as f64)
-        .collect();
-    normalise(&mut idx, multiplicative);
-    Some(idx)
-}
-
 fn normalise(idx: &mut [f64], multiplicative: bool) {
     let avg = mean(idx);
     for v in idx.iter_mut() {
@@ -276,5 +242,24 @@ mod tests {
             assert!((i - s).abs() < 1e-9, "{idx:?}");
         }
         assert!(is_seasonal(&x, 4));
+    }
+
+    #[test]
+    fn fourier_trend_separates_a_line_from_a_season() {
+        // A line plus one exact sine/cosine pair: the fit returns the line exactly,
+        // for m = 12 and for m = 2 (where the sine column is left out).
+        for m in [12usize, 2] {
+            let x: Vec<f64> = (1..=30)
+                .map(|t| {
+                    let w = 2.0 * std::f64::consts::PI * t as f64 / m as f64;
+                    5.0 + 0.7 * t as f64 + 3.0 * w.cos() + if m > 2 { 2.0 * w.sin() } else { 0.0 }
+                })
+                .collect();
+            let (a, b) = fourier_trend(&x, m).unwrap();
+            assert!(
+                (a - 5.0).abs() < 1e-9 && (b - 0.7).abs() < 1e-9,
+                "m {m}: {a} {b}"
+            );
+        }
     }
 }
