@@ -9,6 +9,13 @@
 //! by `1 - alpha` ("usual" bounds of R's `forecast::ets`), which the optimiser sees as
 //! fractions in (0, 1). Data are divided by their mean absolute value before fitting so
 //! that one set of step sizes and bounds fits every series; results are scaled back.
+//!
+//! Starting values are statsforecast's (`initial_point`). Its optimiser is not copied:
+//! it starts from a simplex 5 % around the start and stops once the simplex values'
+//! standard deviation is under 1e-4 (1,000 iterations at most), well short of the
+//! likelihood's optimum on seasonal forms. Replicated here (the per-form likelihoods
+//! then matched statsforecast's), it forecast worse on most development series and
+//! missed the parameter recovery tests below (BENCHMARKS.md, 2026-12-04).
 
 use std::fmt;
 

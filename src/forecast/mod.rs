@@ -80,6 +80,7 @@ pub enum ModelKind {
     /// The mean of the ETS (form by AICc) and Theta forecasts, points and interval
     /// bounds alike: a combination is more robust than either model alone when the
     /// backtest cannot tell them apart (Makridakis et al., M3 and M4 competitions).
+    /// Theta is seasonally adjusted here whenever the ETS form is seasonal.
     EtsTheta,
     /// Croston's method for intermittent demand.
     Croston,
