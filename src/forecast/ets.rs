@@ -406,6 +406,24 @@ impl Layout {
         Some(p)
     }
 
+    /// Moves the initial trend and seasonal states of `x` halfway to none (0, or 1 for
+    /// a multiplicative season).
+    fn shrink(&self, x: &mut [f64]) {
+        if let Some(i) = self.trend {
+            x[i] *= 0.5;
+        }
+        if let Some(i0) = self.season {
+            let neutral = if self.form.season == SeasonType::Multiplicative {
+                1.0
+            } else {
+                0.0
+            };
+            for v in &mut x[i0..i0 + self.m - 1] {
+                *v = neutral + 0.5 * (*v - neutral);
+            }
+        }
+    }
+
     fn empty_state(&self) -> EtsState {
         EtsState {
             level: 0.0,
@@ -576,10 +594,9 @@ impl EtsModel {
         }
         let ys: Vec<f64> = y.iter().map(|v| v / scale).collect();
         let layout = Layout::new(form, m);
-        let start = initial_point(&layout, &ys)?;
         let mut st = layout.empty_state();
         let nf = n as f64;
-        let objective = |x: &[f64]| -> f64 {
+        let mut objective = |x: &[f64]| -> f64 {
             let Some(p) = layout.decode(x, &mut st) else {
                 return f64::INFINITY;
             };
@@ -588,11 +605,29 @@ impl EtsModel {
                 None => f64::INFINITY,
             }
         };
+        // A start outside the admissible region (a multiplicative-error form whose
+        // forecast of a low month is not positive: one season's detrended values can be
+        // extreme) leaves the simplex nowhere to go, so the seasonal states and the
+        // trend are halved towards none until it is admissible.
+        let mut start = initial_point(&layout, &ys)?;
+        for _ in 0..30 {
+            if objective(&start.x).is_finite() {
+                break;
+            }
+            layout.shrink(&mut start.x);
+        }
         let opts = Options {
             max_evals: (300 * layout.dim).clamp(600, 3_000),
             ..Options::default()
         };
-        let best = optim::minimize(objective, &start.x, &start.step, &start.lo, &start.hi, opts);
+        let best = optim::minimize(
+            &mut objective,
+            &start.x,
+            &start.step,
+            &start.lo,
+            &start.hi,
+            opts,
+        );
         if !best.f.is_finite() {
             return None;
         }
@@ -925,6 +960,44 @@ mod tests {
         for (s, want) in st.season.iter().zip(&season) {
             assert!((s - want).abs() < 1e-6, "{st:?}");
         }
+    }
+
+    #[test]
+    fn an_inadmissible_start_is_shrunk_until_the_fit_can_move() {
+        // Noisy monthly sales, 25 to 35 points (under three seasons), one month of the
+        // first season nearly empty: the first season's detrended values put that
+        // month's additive seasonal state far below the level, so ETS(M,A,A)'s first
+        // forecast of it is negative at the start, and often at every neighbouring
+        // simplex point too. Halving the seasonal states and the trend towards none
+        // until the start is admissible lets every one of these series be fitted.
+        use rand::Rng;
+        const MAA: EtsForm = EtsForm::new(
+            ErrorType::Multiplicative,
+            TrendType::Additive,
+            SeasonType::Additive,
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(31);
+        let (mut inadmissible, mut fitted, mut total) = (0, 0, 0);
+        for n in 25..36 {
+            for _ in 0..10 {
+                let mut y: Vec<f64> = (0..n)
+                    .map(|_| 5000.0 * rng.random_range(0.2..1.8))
+                    .collect();
+                y[rng.random_range(1..12)] = 20.0;
+                let scale = y.iter().sum::<f64>() / y.len() as f64;
+                let ys: Vec<f64> = y.iter().map(|v| v / scale).collect();
+                let layout = Layout::new(MAA, 12);
+                let start = initial_point(&layout, &ys).unwrap();
+                let mut st = layout.empty_state();
+                let p = layout.decode(&start.x, &mut st).unwrap();
+                inadmissible += usize::from(filter(MAA, &p, &ys, &mut st).is_none());
+                fitted += usize::from(EtsModel::fit(&y, 12, MAA).is_some());
+                total += 1;
+            }
+        }
+        eprintln!("{inadmissible} inadmissible starts, {fitted}/{total} fitted");
+        assert!(inadmissible >= total / 2, "{inadmissible}/{total}");
+        assert_eq!(fitted, total);
     }
 
     #[test]
