@@ -80,6 +80,7 @@ pub enum ModelKind {
     /// The mean of the ETS (form by AICc) and Theta forecasts, points and interval
     /// bounds alike: a combination is more robust than either model alone when the
     /// backtest cannot tell them apart (Makridakis et al., M3 and M4 competitions).
+    /// Theta is seasonally adjusted here whenever the ETS form is seasonal.
     EtsTheta,
     /// Croston's method for intermittent demand.
     Croston,
@@ -360,7 +361,7 @@ impl Fitter {
             Fitter::Theta => theta::Theta::fit(y, m).map(|f| f.forecast(h)),
             Fitter::EtsTheta(form) => Some(mean_of(
                 &Fitter::Ets(form).point(y, m, h)?,
-                &Fitter::Theta.point(y, m, h)?,
+                &theta_for(form, y, m)?.forecast(h),
             )),
             Fitter::Croston => Some(flat_or_zero(y, h, |y| {
                 intermittent::croston(y, intermittent::CROSTON_ALPHA)
@@ -402,17 +403,10 @@ impl Fitter {
                     },
                 })
             }
-            Fitter::Theta => theta::Theta::fit(y, m).map(|t| Output {
-                model: if t.is_seasonal() {
-                    "theta (seasonally adjusted)".to_string()
-                } else {
-                    label.clone()
-                },
-                ..analytic((t.forecast(h), t.bands(h)))
-            }),
+            Fitter::Theta => theta::Theta::fit(y, m).map(|t| theta_output(&t, h)),
             Fitter::EtsTheta(form) => {
                 let a = Fitter::Ets(form).full(y, m, h, ets)?;
-                let b = Fitter::Theta.full(y, m, h, None)?;
+                let b = theta_output(&theta_for(form, y, m)?, h);
                 let avg = |f: fn(&Band) -> f64| -> Vec<f64> {
                     mean_of(
                         &a.bands.iter().map(f).collect::<Vec<_>>(),
@@ -459,6 +453,29 @@ impl Fitter {
                 })
             }
         }
+    }
+}
+
+/// The Theta half of the ETS + theta combination: seasonally adjusted whenever the ETS
+/// form chosen by AICc is seasonal, as well as when Theta's own test finds a season.
+/// Both halves then model the season; otherwise a seasonal ETS forecast averaged with
+/// a flat Theta one keeps half the season (the autocorrelation test misses seasons on
+/// short series that AICc finds).
+fn theta_for(form: EtsForm, y: &[f64], m: usize) -> Option<theta::Theta> {
+    theta::Theta::fit_with(y, m, form.is_seasonal())
+}
+
+/// A fitted Theta model's forecast, named by whether it was seasonally adjusted.
+fn theta_output(t: &theta::Theta, h: usize) -> Output {
+    Output {
+        model: if t.is_seasonal() {
+            "theta (seasonally adjusted)".to_string()
+        } else {
+            ModelKind::Theta.name().to_string()
+        },
+        mean: t.forecast(h),
+        bands: t.bands(h),
+        intervals: IntervalMethod::Analytic,
     }
 }
 
@@ -582,7 +599,15 @@ fn backtest(
         let train = &y[..nt];
         let actual = &y[nt..nt + plan.horizon];
         let fc = match (f, &cache.ets, &cache.theta) {
-            (Fitter::EtsTheta(_), Some(e), Some(t)) => mean_of(&e[i], &t[i]),
+            // The ETS half from its own backtest; the Theta half too unless it is
+            // seasonally adjusted for a seasonal ETS form (see `theta_for`).
+            (Fitter::EtsTheta(form), Some(e), Some(t)) => {
+                if form.is_seasonal() {
+                    mean_of(&e[i], &theta_for(form, train, m)?.forecast(plan.horizon))
+                } else {
+                    mean_of(&e[i], &t[i])
+                }
+            }
             _ => f.point(train, m, plan.horizon)?,
         };
         let mut window_abs = 0.0;

@@ -99,6 +99,43 @@ pub(crate) fn ols_line(x: &[f64], t0: f64) -> (f64, f64) {
     (xbar - slope * tbar, slope)
 }
 
+/// Intercept and slope of the least-squares fit of `x` on `1, t, cos(2 pi t / m)` and
+/// `sin(2 pi t / m)` for `t = 1..=n` (the sine left out when `m` is 2, where it is zero):
+/// the trend of a short seasonal series (R's and statsforecast's `initstate` below
+/// three seasons). `None` when the system is singular.
+pub(crate) fn fourier_trend(x: &[f64], m: usize) -> Option<(f64, f64)> {
+    let k = if m == 2 { 3 } else { 4 };
+    let mut a = [[0.0f64; 5]; 4];
+    for (i, &v) in x.iter().enumerate() {
+        let t = (i + 1) as f64;
+        let w = 2.0 * std::f64::consts::PI * t / m as f64;
+        let row = [1.0, t, w.cos(), w.sin()];
+        for r in 0..k {
+            for c in 0..k {
+                a[r][c] += row[r] * row[c];
+            }
+            a[r][4] += row[r] * v;
+        }
+    }
+    for c in 0..k {
+        let p = (c..k).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+        if a[p][c].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(c, p);
+        let pivot = a[c];
+        for (r, row) in a.iter_mut().enumerate().take(k) {
+            if r != c {
+                let f = row[c] / pivot[c];
+                for (v, p) in row.iter_mut().zip(pivot).skip(c) {
+                    *v -= f * p;
+                }
+            }
+        }
+    }
+    Some((a[0][4] / a[0][0], a[1][4] / a[1][1]))
+}
+
 /// Sample autocorrelation at lag `k`.
 pub(crate) fn acf(x: &[f64], k: usize) -> f64 {
     let xbar = mean(x);
@@ -166,41 +203,6 @@ pub(crate) fn seasonal_indices(x: &[f64], m: usize, multiplicative: bool) -> Opt
     Some(idx)
 }
 
-/// Seasonal indices of a short series (between one and two seasons): deviations from a
-/// least-squares line, averaged per position and normalised like [`seasonal_indices`].
-pub(crate) fn seasonal_indices_short(
-    x: &[f64],
-    m: usize,
-    multiplicative: bool,
-) -> Option<Vec<f64>> {
-    if m < 2 || x.len() <= m {
-        return None;
-    }
-    let (a, b) = ols_line(x, 0.0);
-    let mut sums = vec![0.0; m];
-    let mut counts = vec![0usize; m];
-    for (t, v) in x.iter().enumerate() {
-        let fit = a + b * t as f64;
-        let d = if multiplicative {
-            if fit <= 0.0 {
-                return None;
-            }
-            v / fit
-        } else {
-            v - fit
-        };
-        sums[t % m] += d;
-        counts[t % m] += 1;
-    }
-    let mut idx: Vec<f64> = sums
-        .iter()
-        .zip(&counts)
-        .map(|(s, &c)| s / c as f64)
-        .collect();
-    normalise(&mut idx, multiplicative);
-    Some(idx)
-}
-
 fn normalise(idx: &mut [f64], multiplicative: bool) {
     let avg = mean(idx);
     for v in idx.iter_mut() {
@@ -240,5 +242,24 @@ mod tests {
             assert!((i - s).abs() < 1e-9, "{idx:?}");
         }
         assert!(is_seasonal(&x, 4));
+    }
+
+    #[test]
+    fn fourier_trend_separates_a_line_from_a_season() {
+        // A line plus one exact sine/cosine pair: the fit returns the line exactly,
+        // for m = 12 and for m = 2 (where the sine column is left out).
+        for m in [12usize, 2] {
+            let x: Vec<f64> = (1..=30)
+                .map(|t| {
+                    let w = 2.0 * std::f64::consts::PI * t as f64 / m as f64;
+                    5.0 + 0.7 * t as f64 + 3.0 * w.cos() + if m > 2 { 2.0 * w.sin() } else { 0.0 }
+                })
+                .collect();
+            let (a, b) = fourier_trend(&x, m).unwrap();
+            assert!(
+                (a - 5.0).abs() < 1e-9 && (b - 0.7).abs() < 1e-9,
+                "m {m}: {a} {b}"
+            );
+        }
     }
 }

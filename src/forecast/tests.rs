@@ -470,3 +470,58 @@ fn plan_drops_early_origins_until_the_first_window_fits_a_season() {
     );
     assert_eq!(f.accuracy.unwrap().origins, 1);
 }
+
+#[test]
+fn combination_theta_is_seasonal_when_the_ets_form_is() {
+    // Three years of a trending monthly series with a clear season: the trend makes
+    // every autocorrelation high, so Theta's test (limit 1.645 sqrt((1 + 2 sum r_k^2)
+    // / n) over 11 lags) misses the season, while AICc picks a seasonal ETS form. The
+    // combination then uses the seasonally adjusted Theta (a flat one would halve the
+    // season), and its forecast follows the season.
+    let mut rng = ChaCha8Rng::seed_from_u64(36);
+    let season = |t: usize| 12.0 * (2.0 * std::f64::consts::PI * t as f64 / 12.0).sin();
+    let y: Vec<f64> = (0..48)
+        .map(|t| 100.0 + 3.0 * t as f64 + season(t) + rng.random_range(-1.0..1.0))
+        .collect();
+    let train = &y[..36];
+    assert!(!stats::is_seasonal(train, 12));
+    let s = Series::new(0, train.to_vec(), true).unwrap();
+    let only = |kind: ModelKind| {
+        let spec = ForecastSpec {
+            candidates: vec![kind],
+            ..ForecastSpec::default()
+        };
+        forecast_series(&s, &spec).unwrap()
+    };
+    let (ets, theta, both) = (
+        only(ModelKind::Ets),
+        only(ModelKind::Theta),
+        only(ModelKind::EtsTheta),
+    );
+    assert!(is_seasonal_model(&ets), "{}", ets.model);
+    assert_eq!(theta.model, "theta");
+    assert_eq!(
+        both.model,
+        format!("{} + theta (seasonally adjusted)", ets.model)
+    );
+    // Against the held-out year (the season's mean absolute value is 7.6): the
+    // seasonal combination's error is 4.4, the mean of ETS and the flat Theta's 8.2.
+    let mae = |p: &[f64]| -> f64 {
+        p.iter()
+            .zip(&y[36..])
+            .map(|(p, a)| (p - a).abs())
+            .sum::<f64>()
+            / 12.0
+    };
+    let points = |f: &SeriesForecast| f.points.iter().map(|p| p.point).collect::<Vec<_>>();
+    let flat_mix: Vec<f64> = points(&ets)
+        .iter()
+        .zip(points(&theta))
+        .map(|(a, b)| (a + b) / 2.0)
+        .collect();
+    let (seasonal, flat) = (mae(&points(&both)), mae(&flat_mix));
+    assert!(
+        seasonal < 6.0 && seasonal < 0.75 * flat,
+        "{seasonal} {flat}"
+    );
+}

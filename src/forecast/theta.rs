@@ -29,8 +29,14 @@ impl Theta {
 
     /// Fits Theta to `y` with season length `m`; `None` when `y` is too short.
     pub fn fit(y: &[f64], m: usize) -> Option<Theta> {
+        Theta::fit_with(y, m, false)
+    }
+
+    /// [`Theta::fit`], seasonally adjusted also when `seasonal` is true (and the series
+    /// holds two seasons), whatever the autocorrelation test finds.
+    pub fn fit_with(y: &[f64], m: usize, seasonal: bool) -> Option<Theta> {
         let n = y.len();
-        let season = if stats::is_seasonal(y, m) {
+        let season = if (seasonal && m >= 2) || stats::is_seasonal(y, m) {
             let mult = y.iter().all(|&v| v > 0.0);
             stats::seasonal_indices(y, m, mult).map(|idx| (idx, mult))
         } else {
