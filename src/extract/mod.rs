@@ -38,6 +38,22 @@ pub fn raw_table(source: &str) -> String {
     ident(&format!("_raw_{source}"))
 }
 
+/// The type of the `_file` column of the raw and checked tables: an ENUM of the
+/// source's file labels, in byte order like the strings, so every row holds a one- or
+/// two-byte code instead of the path (10M rows of one file: about 2 s of a 26 s run),
+/// while comparisons, sorting and copies into VARCHAR columns see the path.
+fn file_type(files: &[std::path::PathBuf]) -> String {
+    let labels: BTreeSet<String> = files
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    if labels.is_empty() {
+        return "VARCHAR".to_string();
+    }
+    let values: Vec<String> = labels.iter().map(|l| crate::sql::literal(l)).collect();
+    format!("ENUM({})", values.join(", "))
+}
+
 /// Drops a source's raw table once the clean stage no longer needs it.
 pub fn release(wh: &Warehouse, source: &str) -> Result<()> {
     wh.exec(&format!("DROP TABLE IF EXISTS {}", raw_table(source)))
@@ -65,7 +81,8 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource, checker: &Checker) -> Re
     }
     wh.exec(&format!(
         "CREATE OR REPLACE TEMP TABLE {table}
-         (_file VARCHAR, _line BIGINT, _parse_error VARCHAR, _raw_text VARCHAR{cols})"
+         (_file {}, _line BIGINT, _parse_error VARCHAR, _raw_text VARCHAR{cols})",
+        file_type(&source.files)
     ))?;
     checker.create(wh, &table)?;
     let mut extra = BTreeSet::new();
@@ -249,4 +266,58 @@ fn read_parquet(
         .execute(&sql, [p.as_ref(), label])
         .ctx(|| format!("reading `{label}`"))?;
     Ok(matched.extra)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// The file ENUM lists each label once, quoted, and DuckDB orders its values as it
+    /// orders the paths as strings (byte order), so "file order" is the same either way.
+    #[test]
+    fn file_enum_orders_like_the_paths() {
+        assert_eq!(file_type(&[]), "VARCHAR");
+        let labels = [
+            "b.csv", "a b.csv", "B.csv", "it's.csv", "é.csv", "a.csv", "b.csv",
+        ];
+        let files: Vec<PathBuf> = labels.iter().map(PathBuf::from).collect();
+        let ty = file_type(&files);
+        assert_eq!(
+            ty,
+            "ENUM('B.csv', 'a b.csv', 'a.csv', 'b.csv', 'it''s.csv', 'é.csv')"
+        );
+        let wh = Warehouse::in_memory().unwrap();
+        wh.exec(&format!("CREATE TABLE t (f {ty}, s VARCHAR)"))
+            .unwrap();
+        for l in &labels {
+            wh.conn
+                .execute("INSERT INTO t VALUES (?, ?)", [l, l])
+                .unwrap();
+        }
+        let mismatched: i64 = wh
+            .conn
+            .query_row(
+                "SELECT count(*) FROM (
+                   SELECT row_number() OVER (ORDER BY f, s) AS by_enum,
+                          row_number() OVER (ORDER BY s) AS by_text FROM t)
+                 WHERE by_enum <> by_text",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(mismatched, 0);
+        let back: String = wh
+            .conn
+            .query_row(
+                "SELECT CAST(f AS VARCHAR) FROM t WHERE f = 'it''s.csv'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(back, "it's.csv");
+    }
 }
