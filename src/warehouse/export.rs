@@ -234,26 +234,54 @@ fn write_ranges(
         .map(|c| format!("CAST({c} AS VARCHAR)"))
         .collect();
     let what = || "listing the partitions of a Parquet export".to_string();
+    let t = std::time::Instant::now();
     let mut stmt = wh
         .conn
         .prepare(&format!(
-            "SELECT {}, min(rowid), max(rowid) FROM {SORTED} GROUP BY ALL ORDER BY min(rowid)",
-            values.join(", ")
+            "SELECT {}, _first, _last, _rows FROM (
+                 SELECT {}, min(rowid) AS _first, max(rowid) AS _last, count(*) AS _rows
+                 FROM {SORTED} GROUP BY ALL)
+             ORDER BY _first",
+            values.join(", "),
+            cols.join(", ")
         ))
         .ctx(what)?;
     let n = cols.len();
-    let parts: Vec<(Vec<Option<String>>, i64, i64)> = stmt
+    let parts: Vec<(Vec<Option<String>>, i64, i64, i64)> = stmt
         .query_map([], |r| {
             let mut vals = Vec::with_capacity(n);
             for i in 0..n {
                 vals.push(r.get::<_, Option<String>>(i)?);
             }
-            Ok((vals, r.get(n)?, r.get(n + 1)?))
+            Ok((vals, r.get(n)?, r.get(n + 1)?, r.get(n + 2)?))
         })
         .ctx(what)?
         .collect::<std::result::Result<_, _>>()
         .ctx(what)?;
-    for (vals, first, last) in parts {
+    tracing::debug!(
+        "{:.3} s: partitions of the export",
+        t.elapsed().as_secs_f64()
+    );
+    // Each range must hold its partition's rows and no other: a partition whose rows
+    // are not contiguous in the temp table (its insert did not keep the sorted order)
+    // would otherwise pull other partitions' rows into its file.
+    if let Some((vals, first, last, rows)) = parts
+        .iter()
+        .find(|(_, first, last, rows)| last - first + 1 != *rows)
+    {
+        let folder: Vec<String> = partition_by
+            .iter()
+            .zip(vals)
+            .map(|(c, v)| hive_segment(c, v.as_deref()))
+            .collect();
+        return Err(Error::Run(format!(
+            "{}: the partition `{}` holds {rows} rows but spans row ids {first} to {last}; \
+             the sorted copy did not keep its order",
+            what(),
+            folder.join("/")
+        )));
+    }
+    for (vals, first, last, _) in parts {
         let mut dir = version_dir.to_path_buf();
         for (col, val) in partition_by.iter().zip(&vals) {
             dir.push(hive_segment(col, val.as_deref()));
@@ -529,9 +557,9 @@ mod tests {
     }
 
     /// A partitioned export from a warehouse on four threads writes the same bytes every
-    /// time, each partition one file sorted by `order_by`, and leaves the thread count
-    /// as it was; a partitioned COPY of a sorted query on four threads wrote the rows of
-    /// a partition in a different order per run.
+    /// time, each partition one file sorted by `order_by`, and drops its temp table; a
+    /// partitioned COPY of a sorted query on four threads wrote the rows of a partition
+    /// in a different order per run.
     #[test]
     fn partitioned_export_is_sorted_and_byte_identical_across_runs() {
         let wh = Warehouse::in_memory().unwrap();
@@ -583,17 +611,49 @@ mod tests {
             )
             .unwrap();
         assert_eq!(unsorted, 0);
-        let scalar = |sql: &str| -> i64 { wh.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
-        assert_eq!(
-            scalar("SELECT CAST(current_setting('threads') AS BIGINT)"),
-            4,
-            "the thread count is left as it was"
+        let misplaced: i64 = wh
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM read_parquet('{}/**/*.parquet', filename = true,
+                                                       hive_partitioning = false)
+                     WHERE filename NOT LIKE '%/p=' || p || '/data_0.parquet'",
+                    a.version_dir.display()
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(misplaced, 0, "every row is in its own partition's file");
+        let temp: i64 = wh
+            .conn
+            .query_row(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_export_sorted'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(temp, 0, "the sorted temp table is dropped");
+    }
+
+    /// A partition whose rows are not one contiguous range of the sorted temp table is
+    /// an error naming it, not a file holding other partitions' rows.
+    #[test]
+    fn a_partition_split_across_row_ids_is_an_error() {
+        let wh = Warehouse::in_memory().unwrap();
+        wh.exec(&format!(
+            "CREATE TEMP TABLE {SORTED} AS SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (1, 'c')) v(p, x)"
+        ))
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_ranges(&wh, dir.path(), &["p".to_string()], &["\"p\"".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("partition `p=1` holds 2 rows but spans row ids 0 to 2"),
+            "{err}"
         );
-        assert_eq!(
-            scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_export_sorted'"),
-            0,
-            "the sorted temp table is dropped"
-        );
+        assert!(files(dir.path()).is_empty(), "nothing is written");
     }
 
     /// Partition folders are named as DuckDB's own partitioned COPY names them (values
