@@ -298,26 +298,14 @@ mod tests {
                 .execute("INSERT INTO t VALUES (?, ?)", [l, l])
                 .unwrap();
         }
-        let mismatched: i64 = wh
-            .conn
-            .query_row(
-                "SELECT count(*) FROM (
-                   SELECT row_number() OVER (ORDER BY f, s) AS by_enum,
-                          row_number() OVER (ORDER BY s) AS by_text FROM t)
-                 WHERE by_enum <> by_text",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let mismatched: i64 = wh.scalar(
+            "SELECT count(*) FROM (
+               SELECT row_number() OVER (ORDER BY f, s) AS by_enum,
+                      row_number() OVER (ORDER BY s) AS by_text FROM t)
+             WHERE by_enum <> by_text",
+        );
         assert_eq!(mismatched, 0);
-        let back: String = wh
-            .conn
-            .query_row(
-                "SELECT CAST(f AS VARCHAR) FROM t WHERE f = 'it''s.csv'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let back: String = wh.scalar("SELECT CAST(f AS VARCHAR) FROM t WHERE f = 'it''s.csv'");
         assert_eq!(back, "it's.csv");
     }
 }

@@ -611,28 +611,15 @@ mod tests {
             )
             .unwrap();
         assert_eq!(unsorted, 0);
-        let misplaced: i64 = wh
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT count(*) FROM read_parquet('{}/**/*.parquet', filename = true,
-                                                       hive_partitioning = false)
-                     WHERE filename NOT LIKE '%/p=' || p || '/data_0.parquet'",
-                    a.version_dir.display()
-                ),
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let misplaced: i64 = wh.scalar(&format!(
+            "SELECT count(*) FROM read_parquet('{}/**/*.parquet', filename = true,
+                                               hive_partitioning = false)
+             WHERE filename NOT LIKE '%/p=' || p || '/data_0.parquet'",
+            a.version_dir.display()
+        ));
         assert_eq!(misplaced, 0, "every row is in its own partition's file");
-        let temp: i64 = wh
-            .conn
-            .query_row(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_export_sorted'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let temp: i64 =
+            wh.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_export_sorted'");
         assert_eq!(temp, 0, "the sorted temp table is dropped");
     }
 

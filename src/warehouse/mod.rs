@@ -165,6 +165,13 @@ impl Warehouse {
             .query_row(&sql, [], |r| r.get(0))
             .ctx(|| format!("counting rows of {table}"))
     }
+
+    /// The first value of the first row of `sql`, for tests' checks.
+    #[cfg(test)]
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn scalar<T: duckdb::types::FromSql>(&self, sql: &str) -> T {
+        self.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
 }
 
 /// The process holding DuckDB's file lock, from DuckDB's error text: `Could not set lock
