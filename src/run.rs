@@ -176,6 +176,11 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         Err(e) => {
             wh.rollback();
             export::discard(&staged);
+            // The log is written whatever: a staged table left here is dropped by the
+            // next run before it stages its own.
+            if let Err(d) = load::discard(&wh, &sources) {
+                tracing::warn!("dropping the staged tables of the failed run: {d}");
+            }
             (RunStatus::Failed, Some(e.to_string()))
         }
     };
@@ -259,6 +264,12 @@ fn execute(
     staged: &mut Vec<StagedExport>,
 ) -> Result<()> {
     wh.ensure_manifest()?;
+    let names: Vec<String> = pipeline
+        .sources
+        .iter()
+        .map(|s| s.config.name.clone())
+        .collect();
+    load::discard(wh, &names)?;
     clean::prepare(wh)?;
     let mut plans: Vec<Option<LoadPlan>> = Vec::new();
     for (i, s) in pipeline.sources.iter().enumerate() {
@@ -324,18 +335,35 @@ fn execute(
         summary.sources.push(sum);
         plans.push(Some(plan));
     }
+    // The new tables are staged before the data transaction, and the clean stage's temp
+    // tables dropped, so the models and exports get their memory (see `load`).
+    let mut staged_tables = Vec::with_capacity(plans.len());
+    for (i, (s, plan)) in pipeline.sources.iter().zip(&plans).enumerate() {
+        let Some(plan) = plan else {
+            staged_tables.push(false);
+            continue;
+        };
+        progress.loading(i);
+        let staged_table = load::stage(wh, &s.config, plan.replace)?;
+        if staged_table {
+            clean::release(wh, &s.config.name)?;
+        }
+        staged_tables.push(staged_table);
+    }
     wh.begin()?;
-    for (i, ((s, sum), plan)) in pipeline
+    for (i, (((s, sum), plan), &staged_table)) in pipeline
         .sources
         .iter()
         .zip(summary.sources.iter_mut())
         .zip(&plans)
+        .zip(&staged_tables)
         .enumerate()
     {
         let Some(plan) = plan else { continue };
-        progress.loading(i);
-        load::load(wh, &s.config, plan.replace)?;
-        clean::release(wh, &s.config.name)?;
+        load::load(wh, &s.config, staged_table)?;
+        if !staged_table {
+            clean::release(wh, &s.config.name)?;
+        }
         progress.loaded(i, sum.rows_loaded);
         let forget = plan.replace || s.config.load == LoadMode::Snapshot;
         let mut entries = plan.files.clone();

@@ -282,7 +282,51 @@ fn run_2_fails(dir: &std::path::Path, needle: &str) -> (duckdb::Connection, Stri
     );
     let reason = scalar(&db, "SELECT reason FROM salespipe.run_log WHERE run_id = 2");
     assert!(reason.contains(needle), "{reason}");
+    // The tables staged before the data transaction are dropped with it.
+    assert_eq!(staged_tables(&db), Vec::<Vec<String>>::new());
     (db, reason)
+}
+
+/// The staged tables (`_salespipe_stage$<source>`) in a warehouse.
+fn staged_tables(db: &duckdb::Connection) -> Vec<Vec<String>> {
+    rows(
+        db,
+        "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, '_salespipe_stage$')
+         ORDER BY ALL",
+    )
+}
+
+#[test]
+fn a_killed_runs_staged_table_is_dropped_by_the_next_run() {
+    let dir = fixture("tiny");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // A run killed between staging `order_lines` and its data transaction leaves the
+    // staged table behind (it is committed); the tables themselves are untouched.
+    {
+        let db = duckdb::Connection::open(dir.path().join("out/warehouse.duckdb")).unwrap();
+        db.execute_batch(
+            "CREATE TABLE \"_salespipe_stage$order_lines\" AS SELECT * FROM order_lines LIMIT 1;
+             CREATE TABLE \"_salespipe_stage$products\" AS SELECT * FROM products",
+        )
+        .unwrap();
+    }
+    add_order_line(dir.path());
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    assert_eq!(staged_tables(&db), Vec::<Vec<String>>::new());
+    // Only order_lines changed: its 6 rows and the new line, none of the leftover.
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM order_lines"),
+        "7"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT order_id, line_no::VARCHAR, quantity::VARCHAR FROM order_lines
+             WHERE order_id = 'SO-4' ORDER BY ALL"
+        ),
+        vec![vec!["SO-4", "1", "1"], vec!["SO-4", "2", "100"]]
+    );
 }
 
 #[test]

@@ -8,6 +8,15 @@
 //! An incremental source with `delete_when` treats a row whose status column holds one
 //! of the listed values as a deletion marker: it is not loaded, and when it is the latest
 //! version of its key the key leaves the table.
+//!
+//! A snapshot or incremental source (or any first load) is built in two steps. [`stage`]
+//! writes the table's new version as a staged table in `main`, committed before the data
+//! transaction begins, so the clean stage's temp tables can be dropped and their memory
+//! freed (a temp table dropped inside a transaction keeps its memory until the commit,
+//! which left a 10M-row run's export sorting in a third of its memory). [`load`], inside
+//! the transaction, swaps the staged table in: the old table is dropped and the staged one
+//! renamed, both undone by a rollback, after which [`discard`] drops the staged tables.
+//! An append source is appended inside the transaction, straight from its clean rows.
 
 use super::Warehouse;
 use crate::clean::{clean_table, typed_expr};
@@ -45,12 +54,21 @@ pub fn deletion_markers(wh: &Warehouse, source: &SourceConfig) -> Result<i64> {
         .ctx(|| format!("counting the deletions of `{}`", source.name))
 }
 
-/// Loads the clean rows of `source`; `replace` rebuilds the table from them whatever
-/// the mode (a snapshot, a first load or `--full-refresh`).
-pub fn load(wh: &Warehouse, source: &SourceConfig, replace: bool) -> Result<()> {
+/// The staged new version of `source`'s table (see the module documentation). `$` is
+/// not allowed in source names, so it names no source or model.
+fn staged(source: &str) -> String {
+    qualified("main", &format!("_salespipe_stage${source}"))
+}
+
+/// Builds the new version of `source`'s table from its clean rows as a staged table,
+/// outside the data transaction; `replace` rebuilds it from them whatever the mode (a
+/// snapshot, a first load or `--full-refresh`). Returns whether it staged: an append
+/// source that already has its table is loaded by [`load`] alone.
+pub fn stage(wh: &Warehouse, source: &SourceConfig, replace: bool) -> Result<bool> {
     let cols: Vec<String> = source.columns.iter().map(|c| ident(&c.name)).collect();
     let cols = cols.join(", ");
     let table = qualified("main", &source.name);
+    let stage = staged(&source.name);
     let clean = clean_table(&source.name);
     let fresh = replace || !wh.table_exists(&source.name)?;
     let marker = deletion_marker(source);
@@ -60,12 +78,10 @@ pub fn load(wh: &Warehouse, source: &SourceConfig, replace: bool) -> Result<()> 
                 .map(|m| format!(" WHERE NOT {m}"))
                 .unwrap_or_default();
             wh.exec(&format!(
-                "CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM {clean}{keep}"
+                "CREATE OR REPLACE TABLE {stage} AS SELECT {cols} FROM {clean}{keep}"
             ))?;
         }
-        LoadMode::Append => {
-            wh.exec(&format!("INSERT INTO {table} SELECT {cols} FROM {clean}"))?;
-        }
+        LoadMode::Append => return Ok(false),
         LoadMode::Incremental | LoadMode::Snapshot => {
             let key: Vec<String> = source.key.iter().map(|k| ident(k)).collect();
             let latest = source
@@ -76,7 +92,7 @@ pub fn load(wh: &Warehouse, source: &SourceConfig, replace: bool) -> Result<()> 
             // The window sees every version; only then are deleted keys left out.
             let keep = marker.map(|m| format!(" AND NOT {m}")).unwrap_or_default();
             wh.exec(&format!(
-                "CREATE OR REPLACE TABLE {table} AS
+                "CREATE OR REPLACE TABLE {stage} AS
                  SELECT {cols} FROM (
                      SELECT {cols}, 0 AS _batch, row_number() OVER () AS _ord FROM {table}
                      UNION ALL BY NAME
@@ -88,6 +104,35 @@ pub fn load(wh: &Warehouse, source: &SourceConfig, replace: bool) -> Result<()> 
                 key = key.join(", ")
             ))?;
         }
+    }
+    Ok(true)
+}
+
+/// Inside the data transaction: swaps `source`'s staged table in, or (`staged` false)
+/// appends its clean rows to its table.
+pub fn load(wh: &Warehouse, source: &SourceConfig, staged_table: bool) -> Result<()> {
+    let table = qualified("main", &source.name);
+    if staged_table {
+        wh.exec(&format!(
+            "DROP TABLE IF EXISTS {table}; ALTER TABLE {} RENAME TO {}",
+            staged(&source.name),
+            ident(&source.name)
+        ))
+    } else {
+        let cols: Vec<String> = source.columns.iter().map(|c| ident(&c.name)).collect();
+        wh.exec(&format!(
+            "INSERT INTO {table} SELECT {} FROM {}",
+            cols.join(", "),
+            clean_table(&source.name)
+        ))
+    }
+}
+
+/// Drops the staged tables of `sources` left by a failed run (after its rollback) or by
+/// a run that was killed (before the next run stages anything).
+pub fn discard(wh: &Warehouse, sources: &[String]) -> Result<()> {
+    for s in sources {
+        wh.exec(&format!("DROP TABLE IF EXISTS {}", staged(s)))?;
     }
     Ok(())
 }
