@@ -436,8 +436,8 @@ impl Failures {
 /// The generated statement has three layers so each expression is computed once per
 /// row: `n` (raw text normalised: trimmed, aliased, stripped, defaulted), `t` (typed
 /// values), then the list of failed rules per row, joined with the referenced sources'
-/// keys. A source with `warn` rules gives each failure a `severity` and each row
-/// `_rejected` (a reject-severity failure); otherwise every failure rejects.
+/// keys. Each row gets `_rejected`: with `warn` rules, each failure has a `severity` and
+/// a row is rejected by a reject-severity failure; otherwise by any failure.
 ///
 /// `_checked_<name>` keeps only what the later steps need: position, typed values, the
 /// failed rules and, for rejected rows only, the raw text.
@@ -577,7 +577,9 @@ impl Checker {
                 ", 'severity': 'reject'",
             )
         } else {
-            ("", "")
+            // Stored, not recomputed: every later stage filters on it, and a boolean
+            // column scans much faster than the length of a list column.
+            (", len(_errors) > 0 AS _rejected", "")
         };
         let names: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
         let sql = format!(
@@ -659,12 +661,8 @@ const RELATION: &str = "\u{1}RELATION\u{1}";
 
 /// The conditions on `_checked_<name>` rows of a source: (set aside by a rule, kept,
 /// kept over the alias `c`).
-fn row_conditions(cfg: &SourceConfig) -> (&'static str, &'static str, &'static str) {
-    if cfg.has_warnings() {
-        ("_rejected", "NOT _rejected", "NOT c._rejected")
-    } else {
-        ("len(_errors) > 0", "len(_errors) = 0", "len(c._errors) = 0")
-    }
+fn row_conditions() -> (&'static str, &'static str, &'static str) {
+    ("_rejected", "NOT _rejected", "NOT c._rejected")
 }
 
 /// Appends to `_rejects`, `_warnings`, `_anomalies` and `_duplicates` the rows of
@@ -694,7 +692,7 @@ pub fn clean(
     let clean = clean_table(&cfg.name);
     let severities = cfg.has_warnings();
     // Rows set aside, and rows kept (possibly with warnings).
-    let (rejected, kept, kept_c) = row_conditions(cfg);
+    let (rejected, kept, kept_c) = row_conditions();
     let names: Vec<String> = cfg.columns.iter().map(|c| ident(&c.name)).collect();
     wh.conn
         .execute(
@@ -915,7 +913,7 @@ fn supersede_loaded(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i
         return Ok(0);
     }
     let checked = ident(&format!("_checked_{}", cfg.name));
-    let (_, _, kept_c) = row_conditions(cfg);
+    let (_, _, kept_c) = row_conditions();
     let key: Vec<String> = cfg.key.iter().map(|k| ident(k)).collect();
     let on: Vec<String> = key.iter().map(|k| format!("c.{k} = t.{k}")).collect();
     wh.exec(&format!(
