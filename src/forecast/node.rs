@@ -678,13 +678,14 @@ impl ForecastNode {
             .execute(
                 &format!(
                     "CREATE TABLE {obs} AS SELECT {k}CAST(date_trunc('{g}', {p}) AS DATE) AS __period,
-                         sum(CAST({m} AS DOUBLE)) AS __value
+                         {value} AS __value
                      FROM {input}
                      WHERE {p} IS NOT NULL AND {m} IS NOT NULL AND {p} < ?
                      GROUP BY ALL",
                     g = c.grain.as_str(),
                     p = ident(&c.period),
                     m = ident(&c.measure),
+                    value = exact_sum(&ident(&c.measure), ""),
                     input = qualified("main", &c.input)
                 ),
                 [open_start],
@@ -850,7 +851,7 @@ impl ForecastNode {
             "INSERT INTO {relation}
              WITH actual AS (
                  SELECT {k}CAST(date_trunc('{g}', {p}) AS DATE) AS __period,
-                     sum(CAST({m} AS DOUBLE)) AS __actual
+                     {value} AS __actual
                  FROM {input}
                  WHERE {p} IS NOT NULL AND {m} IS NOT NULL AND {p} < $2
                  GROUP BY ALL
@@ -868,6 +869,7 @@ impl ForecastNode {
             g = c.grain.as_str(),
             p = ident(&c.period),
             m = ident(&c.measure),
+            value = exact_sum(&ident(&c.measure), ""),
             input = qualified("main", &c.input),
             hist = d.history(),
             on = d.key_match("h", "a"),
@@ -987,7 +989,7 @@ impl ForecastNode {
              ),
              base AS (
                  SELECT {k}__period, sum(__target) AS __target, sum(__actual) AS __actual,
-                     sum(__point) AS __point, sum(__var) AS __var
+                     {point} AS __point, {var} AS __var
                  FROM (
                      SELECT {k}__period, __target FROM tgt
                      UNION ALL BY NAME SELECT {k}__period, __actual FROM act
@@ -1010,8 +1012,8 @@ impl ForecastNode {
                      CAST(coalesce(sum(__target), 0) AS DECIMAL(18, 2)) AS target,
                      CAST(coalesce(sum(__actual) FILTER (WHERE __period < $2), 0)
                          AS DECIMAL(18, 2)) AS actual_to_date,
-                     coalesce(sum(__point) FILTER (WHERE __period >= $2), 0) AS rest,
-                     sqrt(coalesce(sum(__var) FILTER (WHERE __period >= $2), 0)) AS sigma
+                     coalesce({rest}, 0) AS rest,
+                     sqrt(coalesce({var_rest}, 0)) AS sigma
                  FROM periods
                  GROUP BY ALL
              ),
@@ -1051,6 +1053,10 @@ impl ForecastNode {
             fc = qualified("main", &c.name),
             bk = d.keys("b."),
             lv_arg = lv_arg,
+            point = exact_sum("__point", ""),
+            var = exact_sum("__var", ""),
+            rest = exact_sum("__point", " FILTER (WHERE __period >= $2)"),
+            var_rest = exact_sum("__var", " FILTER (WHERE __period >= $2)"),
             levels = levels.join(" UNION ALL "),
             periods = periods.join(" UNION ALL "),
         );
@@ -1219,6 +1225,14 @@ fn batches(
     Ok((points, accuracy))
 }
 
+/// `sum(expr)` of a numeric expression, as a DOUBLE, added up exactly (as a decimal of 9
+/// places) under the aggregate filter `filter` (`""` for none). A sum of doubles depends
+/// on the order DuckDB's threads add them in: the same rows gave forecasts that differed
+/// in their last bits from run to run.
+fn exact_sum(expr: &str, filter: &str) -> String {
+    format!("CAST(sum(CAST({expr} AS DECIMAL(38, 9))){filter} AS DOUBLE)")
+}
+
 fn interval_name(m: super::IntervalMethod) -> &'static str {
     match m {
         super::IntervalMethod::Analytic => "analytic",
@@ -1308,6 +1322,38 @@ mod tests {
             .unwrap();
         assert_eq!((n, last.as_str(), fallback), (10, "2026-09-07", false));
         assert_eq!(wh.count("fc_realised").unwrap(), 0);
+    }
+
+    #[test]
+    fn each_period_is_summed_exactly_whatever_the_row_order() {
+        // Three months of 0.10 + 0.20 + 0.30: added as doubles in this order the months
+        // are 0.6000000000000001 (in the reverse order, 0.6); summed as decimals, 0.6.
+        let wh = memory();
+        wh.exec(
+            "CREATE TABLE t AS
+             SELECT DATE '2026-01-01' + INTERVAL (m) MONTH AS d, CAST(v AS DECIMAL(18, 2)) AS v
+             FROM range(0, 3) AS a(m), (VALUES (0.10), (0.20), (0.30)) AS b(v)
+             ORDER BY m, v",
+        )
+        .unwrap();
+        let f = decl(Grain::Month, &[]);
+        let d = Arc::new(Decl::new(&f, PathBuf::from("p.yaml")));
+        let vars = TemplateVars::new(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+        ForecastNode {
+            decl: d,
+            table: Table::Forecast,
+        }
+        .build(&wh, &qualified("main", "fc"), &vars)
+        .unwrap();
+        let points: Vec<f64> = wh
+            .conn
+            .prepare("SELECT point FROM fc ORDER BY period")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(points, vec![0.6, 0.6]);
     }
 
     #[test]
