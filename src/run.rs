@@ -5,10 +5,13 @@
 //! 1. the run log row is opened (`running`);
 //! 2. every source is read, cleaned and judged for abnormal values into temp tables
 //!    (nothing persistent yet);
-//! 3. one transaction loads the sources, builds the models, writes Parquet into new
-//!    version folders and renders the reports in memory, then commits;
-//! 4. the Parquet links are swapped and the report files renamed into place;
-//! 5. a second transaction closes the run log row with counts, rejects, duplicates,
+//! 3. the tables rebuilt from the sources' rows are staged under names no data table
+//!    has (see `warehouse::load`), and the clean stage's temp tables dropped;
+//! 4. one transaction swaps the staged tables in (or appends), builds the models,
+//!    writes Parquet into new version folders and renders the reports in memory, then
+//!    commits; after a failure, the staged tables are dropped;
+//! 5. the Parquet links are swapped and the report files renamed into place;
+//! 6. a second transaction closes the run log row with counts, rejects, duplicates,
 //!    anomalies and data-test failures, whether the run succeeded or not.
 //!
 //! With `--select`, only the selected models are rebuilt, tested and exported; the
@@ -178,7 +181,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
             export::discard(&staged);
             // The log is written whatever: a staged table left here is dropped by the
             // next run before it stages its own.
-            if let Err(d) = load::discard(&wh, &sources) {
+            if let Err(d) = load::discard(&wh) {
                 tracing::warn!("dropping the staged tables of the failed run: {d}");
             }
             (RunStatus::Failed, Some(e.to_string()))
@@ -264,12 +267,7 @@ fn execute(
     staged: &mut Vec<StagedExport>,
 ) -> Result<()> {
     wh.ensure_manifest()?;
-    let names: Vec<String> = pipeline
-        .sources
-        .iter()
-        .map(|s| s.config.name.clone())
-        .collect();
-    load::discard(wh, &names)?;
+    load::discard(wh)?;
     clean::prepare(wh)?;
     let mut plans: Vec<Option<LoadPlan>> = Vec::new();
     for (i, s) in pipeline.sources.iter().enumerate() {

@@ -306,7 +306,8 @@ fn a_killed_runs_staged_table_is_dropped_by_the_next_run() {
         let db = duckdb::Connection::open(dir.path().join("out/warehouse.duckdb")).unwrap();
         db.execute_batch(
             "CREATE TABLE \"_salespipe_stage$order_lines\" AS SELECT * FROM order_lines LIMIT 1;
-             CREATE TABLE \"_salespipe_stage$products\" AS SELECT * FROM products",
+             CREATE TABLE \"_salespipe_stage$products\" AS SELECT * FROM products;
+             CREATE TABLE \"_salespipe_stage$a_source_since_removed\" AS SELECT 1 AS x",
         )
         .unwrap();
     }

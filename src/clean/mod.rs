@@ -4,11 +4,10 @@
 //! duplicates and keep the latest version of each key (against the table's version too,
 //! for an incremental load), and list the failures of `warn` rules of the rows that load.
 //! All of it is SQL generated from the source spec and run by DuckDB over the whole raw
-//! table at once; every rule is one more check in the same failure list, and a source
-//! using no optional feature gets the same statement as one that predates it.
+//! table at once; every rule is one more check in the same failure list.
 //!
-//! Temp tables per source `s`: `_checked_s` (typed values and a list of failures per
-//! row, filled while the files are read: see [`Checker`]; rows rejected as abnormal or
+//! Temp tables per source `s`: `_checked_s` (typed values, a list of failures per row
+//! and whether they reject it, filled while the files are read: see [`Checker`]; rows rejected as abnormal or
 //! dropped as duplicates are deleted from it), `_clean_s` (the rows to load, in file
 //! order). Shared across sources: `_rejects`, `_warnings`, `_anomalies` and
 //! `_duplicates`, appended per source, copied to the run log at the end.

@@ -1,5 +1,5 @@
-//! Load: move a source's clean rows into its warehouse table inside the run's data
-//! transaction, per the source's load mode:
+//! Load: move a source's clean rows into its warehouse table, so that the table changes
+//! only inside the run's data transaction, per the source's load mode:
 //! - `snapshot`: the extract is the whole truth, the table is replaced;
 //! - `incremental`: rows are merged by key into the table, the latest version wins
 //!   (by `latest_by`, then the newer load);
@@ -9,7 +9,8 @@
 //! of the listed values as a deletion marker: it is not loaded, and when it is the latest
 //! version of its key the key leaves the table.
 //!
-//! A snapshot or incremental source (or any first load) is built in two steps. [`stage`]
+//! A table rebuilt from the clean rows (a snapshot or incremental source, any first load,
+//! `--full-refresh`, an append source rebuilt from all its files) is built in two steps. [`stage`]
 //! writes the table's new version as a staged table in `main`, committed before the data
 //! transaction begins, so the clean stage's temp tables can be dropped and their memory
 //! freed (a temp table dropped inside a transaction keeps its memory until the commit,
@@ -54,10 +55,13 @@ pub fn deletion_markers(wh: &Warehouse, source: &SourceConfig) -> Result<i64> {
         .ctx(|| format!("counting the deletions of `{}`", source.name))
 }
 
-/// The staged new version of `source`'s table (see the module documentation). `$` is
-/// not allowed in source names, so it names no source or model.
+/// Prefix of the staged tables' names (see the module documentation). `$` is not allowed
+/// in source names, so a staged table's name is no source's or model's.
+const STAGED_PREFIX: &str = "_salespipe_stage$";
+
+/// The staged new version of `source`'s table.
 fn staged(source: &str) -> String {
-    qualified("main", &format!("_salespipe_stage${source}"))
+    qualified("main", &format!("{STAGED_PREFIX}{source}"))
 }
 
 /// Builds the new version of `source`'s table from its clean rows as a staged table,
@@ -128,11 +132,30 @@ pub fn load(wh: &Warehouse, source: &SourceConfig, staged_table: bool) -> Result
     }
 }
 
-/// Drops the staged tables of `sources` left by a failed run (after its rollback) or by
-/// a run that was killed (before the next run stages anything).
-pub fn discard(wh: &Warehouse, sources: &[String]) -> Result<()> {
-    for s in sources {
-        wh.exec(&format!("DROP TABLE IF EXISTS {}", staged(s)))?;
+/// Drops every staged table: after a failed run's rollback, and before a run stages
+/// anything (a killed run's, whatever its sources were).
+pub fn discard(wh: &Warehouse) -> Result<()> {
+    let names: Vec<String> = {
+        let mut stmt = wh
+            .conn
+            .prepare(
+                "SELECT table_name FROM duckdb_tables()
+                 WHERE database_name = current_database() AND schema_name = 'main'
+                     AND starts_with(table_name, ?)
+                 ORDER BY table_name",
+            )
+            .ctx(|| "listing staged tables".to_string())?;
+        let rows = stmt
+            .query_map([STAGED_PREFIX], |r| r.get(0))
+            .ctx(|| "listing staged tables".to_string())?;
+        rows.collect::<std::result::Result<_, _>>()
+            .ctx(|| "listing staged tables".to_string())?
+    };
+    for name in names {
+        wh.exec(&format!(
+            "DROP TABLE IF EXISTS {}",
+            qualified("main", &name)
+        ))?;
     }
     Ok(())
 }
