@@ -358,6 +358,10 @@ fn execute(
         .enumerate()
     {
         let Some(plan) = plan else { continue };
+        if !staged_table {
+            // An append: the rows are copied now (a staged table is only renamed).
+            progress.loading(i);
+        }
         load::load(wh, &s.config, staged_table)?;
         if !staged_table {
             clean::release(wh, &s.config.name)?;
