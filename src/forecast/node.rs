@@ -746,7 +746,17 @@ impl ForecastNode {
                 Series::from_observations(obs, c.non_negative).map(|s| s.fill_to(last_closed))
             })
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::Run(format!("forecast `{}`: {e}", c.name)))?;
+            .map_err(|e| match e {
+                super::ForecastError::NonFinite { period, value } => Error::Run(format!(
+                    "forecast `{}`: `{}` of `{}` is {value} in the {} of {}, not a finite number",
+                    c.name,
+                    c.measure,
+                    c.input,
+                    c.grain.as_str(),
+                    period_start(c.grain, period)
+                )),
+                e => Error::Run(format!("forecast `{}`: {e}", c.name)),
+            })?;
         let read = start.elapsed().as_secs_f64();
         let clock = Instant::now();
         let fits = fit_many(&series, &d.spec)
@@ -1228,9 +1238,16 @@ fn batches(
 /// `sum(expr)` of a numeric expression, as a DOUBLE, added up exactly (as a decimal of 9
 /// places) under the aggregate filter `filter` (`""` for none). A sum of doubles depends
 /// on the order DuckDB's threads add them in: the same rows gave forecasts that differed
-/// in their last bits from run to run.
+/// in their last bits from run to run. A group holding a value no decimal can hold (NaN,
+/// an infinity, beyond 1e18) is summed as doubles, so the series reports it as not
+/// finite, as before.
 fn exact_sum(expr: &str, filter: &str) -> String {
-    format!("CAST(sum(CAST({expr} AS DECIMAL(38, 9))){filter} AS DOUBLE)")
+    let x = format!("CAST({expr} AS DOUBLE)");
+    format!(
+        "CASE WHEN bool_and(isfinite({x}) AND abs({x}) < 1e18){filter}
+             THEN CAST(sum(TRY_CAST({expr} AS DECIMAL(38, 9))){filter} AS DOUBLE)
+             ELSE sum({x}){filter} END"
+    )
 }
 
 fn interval_name(m: super::IntervalMethod) -> &'static str {
@@ -1354,6 +1371,32 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(points, vec![0.6, 0.6]);
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_number_is_reported_with_its_period() {
+        let wh = memory();
+        wh.exec(
+            "CREATE TABLE t AS
+             SELECT DATE '2026-01-01' + INTERVAL (m) MONTH AS d,
+                 CASE WHEN m = 1 THEN 'NaN'::DOUBLE ELSE 1.5 END AS v
+             FROM range(0, 3) AS a(m)",
+        )
+        .unwrap();
+        let f = decl(Grain::Month, &[]);
+        let d = Arc::new(Decl::new(&f, PathBuf::from("p.yaml")));
+        let vars = TemplateVars::new(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+        let err = ForecastNode {
+            decl: d,
+            table: Table::Forecast,
+        }
+        .build(&wh, &qualified("main", "fc"), &vars)
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "forecast `fc`: `v` of `t` is NaN in the month of 2026-02-01, not a finite number"
+        );
     }
 
     #[test]
