@@ -10,14 +10,15 @@
 //! version of its key the key leaves the table.
 //!
 //! A table rebuilt from the clean rows (a snapshot or incremental source, any first load,
-//! `--full-refresh`, an append source rebuilt from all its files) is built in two steps. [`stage`]
-//! writes the table's new version as a staged table in `main`, committed before the data
-//! transaction begins, so the clean stage's temp tables can be dropped and their memory
-//! freed (a temp table dropped inside a transaction keeps its memory until the commit,
-//! which left a 10M-row run's export sorting in a third of its memory). [`load`], inside
-//! the transaction, swaps the staged table in: the old table is dropped and the staged one
-//! renamed, both undone by a rollback, after which [`discard`] drops the staged tables.
-//! An append source is appended inside the transaction, straight from its clean rows.
+//! `--full-refresh`, an append source rebuilt from all its files) is built in two steps.
+//! [`stage`] writes the table's new version as a staged table in `main`, committed before
+//! the data transaction begins, so the clean stage's temp tables can be dropped and their
+//! memory freed (a temp table dropped inside a transaction keeps its memory until the
+//! commit, which left a 10M-row run's export sorting in a third of its memory). [`load`],
+//! inside the transaction, swaps the staged table in: the old table is dropped and the
+//! staged one renamed, both undone by a rollback, after which [`discard`] drops the staged
+//! tables. Rows appended to an existing append table are inserted inside the
+//! transaction, straight from the clean rows.
 
 use super::Warehouse;
 use crate::clean::{clean_table, typed_expr};
