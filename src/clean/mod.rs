@@ -7,9 +7,9 @@
 //! table at once; every rule is one more check in the same failure list.
 //!
 //! Temp tables per source `s`: `_checked_s` (typed values, a list of failures per row
-//! and whether they reject it, filled while the files are read: see [`Checker`]; rows rejected as abnormal or
-//! dropped as duplicates are deleted from it), `_clean_s` (the rows to load, in file
-//! order). Shared across sources: `_rejects`, `_warnings`, `_anomalies` and
+//! and whether they reject it, filled while the files are read: see [`Checker`]; rows
+//! rejected as abnormal or dropped as duplicates are deleted from it), `_clean_s` (the
+//! rows to load, in file order). Shared across sources: `_rejects`, `_warnings`, `_anomalies` and
 //! `_duplicates`, appended per source, copied to the run log at the end.
 
 pub mod anomaly;
