@@ -442,12 +442,7 @@ fn is_numeric(t: &str) -> bool {
 
 /// Column names and types of `main.<name>`.
 fn describe(wh: &Warehouse, name: &str) -> std::result::Result<Vec<(String, String)>, String> {
-    let sql = format!("DESCRIBE {}", qualified("main", name));
-    let mut stmt = wh.conn.prepare(&sql).map_err(|e| e.to_string())?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .map_err(|e| e.to_string())?;
-    rows.collect::<std::result::Result<_, _>>()
+    wh.describe(&qualified("main", name))
         .map_err(|e| e.to_string())
 }
 

@@ -228,7 +228,7 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
                 },
             }
         }
-        planned.columns = columns(&wh, &rel)?;
+        planned.columns = wh.describe(&rel)?;
         let names: BTreeSet<&str> = planned.columns.iter().map(|(n, _)| n.as_str()).collect();
         for (key, cols) in [
             ("partition_by", &node.partition_by),
@@ -381,17 +381,4 @@ fn resolve_as_of(
             })
         }
     }
-}
-
-/// Column names and DuckDB types of a relation, in order.
-fn columns(wh: &Warehouse, rel: &str) -> Result<Vec<(String, String)>> {
-    let mut stmt = wh
-        .conn
-        .prepare(&format!("DESCRIBE {rel}"))
-        .ctx(|| format!("describing {rel}"))?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .ctx(|| format!("describing {rel}"))?;
-    rows.collect::<std::result::Result<_, _>>()
-        .ctx(|| format!("describing {rel}"))
 }

@@ -146,17 +146,6 @@ pub struct PublishInfo<'a> {
 
 const VERSIONS: &str = ".versions";
 
-/// The column names of `relation` (already quoted), in order.
-fn column_names(wh: &Warehouse, relation: &str, table: &str) -> Result<Vec<String>> {
-    let what = || format!("listing the columns of `{table}` for its Parquet export");
-    let mut stmt = wh
-        .conn
-        .prepare(&format!("SELECT * FROM {relation} LIMIT 0"))
-        .ctx(what)?;
-    stmt.execute([]).ctx(what)?;
-    Ok(stmt.column_names().iter().map(|c| sql::ident(c)).collect())
-}
-
 /// What DuckDB's partitioned `COPY` percent-encodes in a hive path segment: everything
 /// but ASCII letters, digits and `-_.~`.
 const HIVE_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -196,11 +185,6 @@ fn write_partitioned(
     order: &str,
 ) -> Result<()> {
     let cols: Vec<String> = partition_by.iter().map(|c| sql::ident(c)).collect();
-    let order = if order == "ALL" {
-        column_names(wh, relation, table)?.join(", ")
-    } else {
-        order.to_string()
-    };
     wh.exec(&format!(
         "CREATE OR REPLACE TEMP TABLE {SORTED} AS
          SELECT * FROM {relation} ORDER BY {}, {order}",
@@ -217,6 +201,7 @@ fn write_partitioned(
 fn in_export(table: &str) -> impl Fn(Error) -> Error + '_ {
     move |e| match e {
         Error::Db { source, .. } => Error::db(format!("exporting `{table}` to Parquet"), source),
+        Error::Run(message) => Error::Run(format!("exporting `{table}` to Parquet: {message}")),
         other => other,
     }
 }
@@ -288,6 +273,17 @@ fn write_ranges(
         }
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let file = dir.join("data_0.parquet");
+        if file.exists() {
+            // Two partitions, one folder: a text value spelling DuckDB's NULL folder, or
+            // values differing only in case on a file system that ignores it. The second
+            // file would replace the first.
+            return Err(Error::Run(format!(
+                "{}: two partitions map to the folder `{}` (a value `__HIVE_DEFAULT_PARTITION__` \
+                 beside NULL, or values differing only in case where the file system ignores it)",
+                what(),
+                dir.strip_prefix(version_dir).unwrap_or(&dir).display()
+            )));
+        }
         wh.exec(&format!(
             "COPY (SELECT * FROM {SORTED} WHERE rowid BETWEEN {first} AND {last})
              TO {} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
@@ -309,7 +305,6 @@ pub fn stage(
     run_id: i64,
 ) -> Result<StagedExport> {
     let table = spec.table;
-    let relation = spec.relation;
     let version_dir = parquet_dir
         .join(VERSIONS)
         .join(table)
@@ -318,15 +313,36 @@ pub fn stage(
         std::fs::remove_dir_all(&version_dir).map_err(|e| Error::io(&version_dir, e))?;
     }
     std::fs::create_dir_all(&version_dir).map_err(|e| Error::io(&version_dir, e))?;
-    let order = if spec.order_by.is_empty() {
-        "ALL".to_string()
+    let staged = write_version(wh, spec, run_id, &version_dir);
+    if staged.is_err() {
+        // Not staged, so no discard will find it: nothing of a failed export stays.
+        let _ = std::fs::remove_dir_all(&version_dir);
+    }
+    staged
+}
+
+/// The body of [`stage`]: writes the files into `version_dir` and describes them.
+fn write_version(
+    wh: &Warehouse,
+    spec: &ExportSpec<'_>,
+    run_id: i64,
+    version_dir: &Path,
+) -> Result<StagedExport> {
+    let table = spec.table;
+    let relation = spec.relation;
+    let version_dir = version_dir.to_path_buf();
+    let described = wh.describe(relation).map_err(in_export(table))?;
+    let names: Vec<&str> = described.iter().map(|(n, _)| n.as_str()).collect();
+    let order_by: Vec<&str> = if spec.order_by.is_empty() {
+        names.clone()
     } else {
-        spec.order_by
-            .iter()
-            .map(|c| sql::ident(c))
-            .collect::<Vec<_>>()
-            .join(", ")
+        spec.order_by.iter().map(String::as_str).collect()
     };
+    let order = order_by
+        .iter()
+        .map(|c| sql::ident(c))
+        .collect::<Vec<_>>()
+        .join(", ");
     let glob = if spec.partition_by.is_empty() {
         let file = version_dir.join("data.parquet");
         wh.exec(&format!(
@@ -337,26 +353,23 @@ pub fn stage(
         .map_err(in_export(table))?;
         file
     } else {
+        // The partitions are row-id ranges of a sorted copy: a column of that name would
+        // hide DuckDB's row ids.
+        if let Some(c) = names.iter().find(|n| n.eq_ignore_ascii_case("rowid")) {
+            return Err(Error::Run(format!(
+                "exporting `{table}` to Parquet: its column `{c}` has the name DuckDB gives \
+                 row ids, which a partitioned export needs; rename the column"
+            )));
+        }
         write_partitioned(wh, relation, table, &version_dir, spec.partition_by, &order)?;
         version_dir.join("**").join("*.parquet")
     };
-    let what = || format!("describing the Parquet export of `{table}`");
-    let mut stmt = wh
-        .conn
-        .prepare(&format!("DESCRIBE SELECT * FROM {relation}"))
-        .ctx(what)?;
-    let columns: Vec<ManifestColumn> = stmt
-        .query_map([], |r| {
-            Ok(ManifestColumn {
-                name: r.get(0)?,
-                ty: r.get(1)?,
-            })
-        })
-        .ctx(what)?
-        .collect::<std::result::Result<_, _>>()
-        .ctx(what)?;
-    let files =
-        list_files(wh, &version_dir, &glob).map_err(|e| Error::Run(format!("{}: {e}", what())))?;
+    let columns: Vec<ManifestColumn> = described
+        .into_iter()
+        .map(|(name, ty)| ManifestColumn { name, ty })
+        .collect();
+    let files = list_files(wh, &version_dir, &glob)
+        .map_err(|e| Error::Run(format!("describing the Parquet export of `{table}`: {e}")))?;
     Ok(StagedExport {
         table: table.to_string(),
         version_dir,
@@ -641,6 +654,71 @@ mod tests {
             "{err}"
         );
         assert!(files(dir.path()).is_empty(), "nothing is written");
+    }
+
+    /// Two partitions that would share a folder (a text value spelling DuckDB's NULL
+    /// folder beside a NULL) are an error, not one file replacing the other.
+    #[test]
+    fn two_partitions_in_one_folder_are_an_error() {
+        let wh = Warehouse::in_memory().unwrap();
+        wh.exec(
+            "CREATE TABLE t AS SELECT * FROM (VALUES
+               (1, NULL), (2, '__HIVE_DEFAULT_PARTITION__'), (3, 'x')) v(i, s)",
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let part = vec!["s".to_string()];
+        let spec = ExportSpec {
+            table: "t",
+            relation: "\"main\".\"t\"",
+            partition_by: &part,
+            order_by: &[],
+            description: None,
+        };
+        let err = stage(&wh, dir.path(), &spec, 1).unwrap_err().to_string();
+        assert!(
+            !dir.path().join(".versions/t/run-1").exists(),
+            "the failed export's folder is removed"
+        );
+        assert!(
+            err.starts_with("exporting `t` to Parquet: ")
+                && err.contains("two partitions map to the folder `s=__HIVE_DEFAULT_PARTITION__`"),
+            "{err}"
+        );
+    }
+
+    /// A model column named `rowid` would hide the row ids the partitions are cut by:
+    /// refused by name, not exported with rows in the wrong partitions.
+    #[test]
+    fn a_column_named_rowid_is_refused_in_a_partitioned_export() {
+        let wh = Warehouse::in_memory().unwrap();
+        wh.exec(
+            "CREATE TABLE t AS SELECT i % 2 AS p, row_number() OVER (PARTITION BY i % 2) AS RowId
+             FROM range(10) r(i)",
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let part = vec!["p".to_string()];
+        let spec = ExportSpec {
+            table: "t",
+            relation: "\"main\".\"t\"",
+            partition_by: &part,
+            order_by: &[],
+            description: None,
+        };
+        let err = stage(&wh, dir.path(), &spec, 1).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "exporting `t` to Parquet: its column `RowId` has the name DuckDB gives row ids, \
+             which a partitioned export needs; rename the column"
+        );
+        assert!(files(dir.path()).is_empty(), "nothing is written");
+        // Unpartitioned, the column is only data.
+        let spec = ExportSpec {
+            partition_by: &[],
+            ..spec
+        };
+        stage(&wh, dir.path(), &spec, 2).unwrap();
     }
 
     /// Partition folders are named as DuckDB's own partitioned COPY names them (values

@@ -166,6 +166,20 @@ impl Warehouse {
             .ctx(|| format!("counting rows of {table}"))
     }
 
+    /// Column names and DuckDB types of `relation` (a quoted table or view name, or a
+    /// parenthesised query), in order.
+    pub fn describe(&self, relation: &str) -> Result<Vec<(String, String)>> {
+        let what = || format!("describing {relation}");
+        let mut stmt = self
+            .conn
+            .prepare(&format!("DESCRIBE SELECT * FROM {relation}"))
+            .ctx(what)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .ctx(what)?;
+        rows.collect::<std::result::Result<_, _>>().ctx(what)
+    }
+
     /// The first value of the first row of `sql`, for tests' checks.
     #[cfg(test)]
     #[allow(clippy::unwrap_used)]
