@@ -978,13 +978,13 @@ impl ForecastNode {
             "INSERT INTO {relation}
              WITH tgt AS (
                  SELECT {k}CAST(date_trunc('{g}', {tp}) AS DATE) AS __period, {lv_arg}
-                     CAST(sum({target}) AS DECIMAL(18, 2)) AS __target
+                     CAST(sum({target} ORDER BY {target}) AS DECIMAL(18, 2)) AS __target
                  FROM {targets} WHERE {tp} IS NOT NULL GROUP BY ALL
              ),
              {latest_cte}
              act AS (
                  SELECT {k}CAST(date_trunc('{g}', {p}) AS DATE) AS __period,
-                     CAST(sum({m}) AS DECIMAL(18, 2)) AS __actual
+                     CAST(sum({m} ORDER BY {m}) AS DECIMAL(18, 2)) AS __actual
                  FROM {input} WHERE {p} IS NOT NULL AND {m} IS NOT NULL AND {p} < $2
                  GROUP BY ALL
              ),
@@ -1230,19 +1230,13 @@ fn batches(
     Ok((points, accuracy))
 }
 
-/// `sum(expr)` of a numeric expression, as a DOUBLE, added up exactly (as a decimal of 9
-/// places) under the aggregate filter `filter` (`""` for none). A sum of doubles depends
-/// on the order DuckDB's threads add them in: the same rows gave forecasts that differed
-/// in their last bits from run to run. A group holding a value no decimal can hold (NaN,
-/// an infinity, beyond 1e18) is summed as doubles, so the series reports it as not
-/// finite, as before.
+/// `sum(expr)` as a DOUBLE under the aggregate filter `filter` (`""` for none), added in
+/// the order of the values, not in the order DuckDB's threads meet the rows: a sum of
+/// doubles depends on that order, and the same rows gave forecasts that differed in their
+/// last bits from run to run. A DECIMAL or integer measure is summed exactly in its own
+/// type before the cast; NaN and infinities go through, for the series to report.
 fn exact_sum(expr: &str, filter: &str) -> String {
-    let x = format!("CAST({expr} AS DOUBLE)");
-    format!(
-        "CASE WHEN bool_and(isfinite({x}) AND abs({x}) < 1e18){filter}
-             THEN CAST(sum(TRY_CAST({expr} AS DECIMAL(38, 9))){filter} AS DOUBLE)
-             ELSE sum({x}){filter} END"
-    )
+    format!("CAST(sum({expr} ORDER BY {expr}){filter} AS DOUBLE)")
 }
 
 fn interval_name(m: super::IntervalMethod) -> &'static str {
@@ -1337,7 +1331,7 @@ mod tests {
     }
 
     #[test]
-    fn each_period_is_summed_exactly_whatever_the_row_order() {
+    fn each_period_of_a_decimal_measure_is_summed_exactly() {
         // Three months of 0.10 + 0.20 + 0.30: added as doubles in this order the months
         // are 0.6000000000000001 (in the reverse order, 0.6); summed as decimals, 0.6.
         let wh = memory();
@@ -1366,6 +1360,28 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(points, vec![0.6, 0.6]);
+    }
+
+    #[test]
+    fn sums_of_doubles_follow_the_values_not_the_row_order() {
+        // 1e16 + 1 - 1e16 + 1 is 1 in this row order and 0 in the values' order; the
+        // sum must not depend on the row order, nor round small values away.
+        let wh = memory();
+        let sum = |rows: &str| -> f64 {
+            wh.scalar(&format!(
+                "SELECT {} FROM (SELECT v FROM (VALUES {rows}) t(i, v) ORDER BY i)",
+                exact_sum("v", "")
+            ))
+        };
+        let a = sum("(1, 1e16::DOUBLE), (2, 1.0), (3, -1e16), (4, 1.0)");
+        let b = sum("(1, 1.0), (2, -1e16::DOUBLE), (3, 1.0), (4, 1e16)");
+        assert_eq!((a, b), (0.0, 0.0));
+        assert_eq!(sum("(1, 1e-12::DOUBLE), (2, 2e-12)"), 3e-12);
+        let filtered: f64 = wh.scalar(&format!(
+            "SELECT {} FROM (VALUES (1, 2.5::DOUBLE), (2, 4.0)) t(i, v)",
+            exact_sum("v", " FILTER (WHERE i > 1)")
+        ));
+        assert_eq!(filtered, 4.0);
     }
 
     #[test]
