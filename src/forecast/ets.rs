@@ -608,7 +608,9 @@ impl EtsModel {
         // A start outside the admissible region (a multiplicative-error form whose
         // forecast of a low month is not positive: one season's detrended values can be
         // extreme) leaves the simplex nowhere to go, so the seasonal states and the
-        // trend are halved towards none until it is admissible.
+        // trend are halved towards none, up to 30 times. The level is not moved: a start
+        // still inadmissible then (a level plus trend below zero) is searched from as it
+        // is, and the form is not fitted when no admissible point turns up.
         let mut start = initial_point(&layout, &ys)?;
         for _ in 0..30 {
             if objective(&start.x).is_finite() {

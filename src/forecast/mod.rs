@@ -600,14 +600,12 @@ fn backtest(
         let actual = &y[nt..nt + plan.horizon];
         let fc = match (f, &cache.ets, &cache.theta) {
             // The ETS half from its own backtest; the Theta half too unless it is
-            // seasonally adjusted for a seasonal ETS form (see `theta_for`).
-            (Fitter::EtsTheta(form), Some(e), Some(t)) => {
-                if form.is_seasonal() {
-                    mean_of(&e[i], &theta_for(form, train, m)?.forecast(plan.horizon))
-                } else {
-                    mean_of(&e[i], &t[i])
-                }
+            // seasonally adjusted for a seasonal ETS form (see `theta_for`), which needs
+            // no Theta backtest (Theta need not be a candidate).
+            (Fitter::EtsTheta(form), Some(e), _) if form.is_seasonal() => {
+                mean_of(&e[i], &theta_for(form, train, m)?.forecast(plan.horizon))
             }
+            (Fitter::EtsTheta(_), Some(e), Some(t)) => mean_of(&e[i], &t[i]),
             _ => f.point(train, m, plan.horizon)?,
         };
         let mut window_abs = 0.0;
