@@ -298,13 +298,10 @@ mod tests {
                 .execute("INSERT INTO t VALUES (?, ?)", [l, l])
                 .unwrap();
         }
-        let mismatched: i64 = wh.scalar(
-            "SELECT count(*) FROM (
-               SELECT row_number() OVER (ORDER BY f, s) AS by_enum,
-                      row_number() OVER (ORDER BY s) AS by_text FROM t)
-             WHERE by_enum <> by_text",
-        );
-        assert_eq!(mismatched, 0);
+        // The labels in ENUM order and in text order (the repeated `b.csv` rows tie in
+        // both, and are the same text).
+        let same: bool = wh.scalar("SELECT list(s ORDER BY f) = list(s ORDER BY s) FROM t");
+        assert!(same);
         let back: String = wh.scalar("SELECT CAST(f AS VARCHAR) FROM t WHERE f = 'it''s.csv'");
         assert_eq!(back, "it's.csv");
     }

@@ -612,9 +612,9 @@ mod tests {
                     "SELECT count(*) FILTER (WHERE term < prev), count(*) FROM (
                        SELECT term, lag(term) OVER (PARTITION BY filename
                                                     ORDER BY file_row_number) AS prev
-                       FROM read_parquet('{}/**/*.parquet', filename = true,
+                       FROM read_parquet({}, filename = true,
                                          file_row_number = true))",
-                    a.version_dir.display()
+                    sql::literal(&format!("{}/**/*.parquet", a.version_dir.display()))
                 ),
                 [],
                 |r| {
@@ -625,10 +625,9 @@ mod tests {
             .unwrap();
         assert_eq!(unsorted, 0);
         let misplaced: i64 = wh.scalar(&format!(
-            "SELECT count(*) FROM read_parquet('{}/**/*.parquet', filename = true,
-                                               hive_partitioning = false)
+            "SELECT count(*) FROM read_parquet({}, filename = true, hive_partitioning = false)
              WHERE filename NOT LIKE '%/p=' || p || '/data_0.parquet'",
-            a.version_dir.display()
+            sql::literal(&format!("{}/**/*.parquet", a.version_dir.display()))
         ));
         assert_eq!(misplaced, 0, "every row is in its own partition's file");
         let temp: i64 =
@@ -749,8 +748,8 @@ mod tests {
         let ours = stage(&wh, dir.path(), &spec, 1).unwrap();
         let theirs = dir.path().join("duckdb");
         wh.exec(&format!(
-            "COPY t TO '{}' (FORMAT parquet, PARTITION_BY (s, d, ts, x), WRITE_PARTITION_COLUMNS true)",
-            theirs.display()
+            "COPY t TO {} (FORMAT parquet, PARTITION_BY (s, d, ts, x), WRITE_PARTITION_COLUMNS true)",
+            sql::literal(&theirs.to_string_lossy())
         ))
         .unwrap();
         let names = |d: &Path| -> Vec<String> {
@@ -765,9 +764,10 @@ mod tests {
             let mut stmt = wh
                 .conn
                 .prepare(&format!(
-                    "SELECT i, s FROM read_parquet('{glob}', hive_partitioning = false,
-                                                    file_row_number = true, filename = true)
-                     ORDER BY filename, file_row_number"
+                    "SELECT i, s FROM read_parquet({}, hive_partitioning = false,
+                                                  file_row_number = true, filename = true)
+                     ORDER BY filename, file_row_number",
+                    sql::literal(&glob)
                 ))
                 .unwrap();
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
