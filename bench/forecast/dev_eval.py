@@ -18,7 +18,7 @@ the binary. AutoETS forecasts are cached in DEV_DIR/cache (statsforecast is
 deterministic). Prints one row per build and the AutoETS row, and with `--per-series`
 the per-series MASE of every dataset.
 """
-import argparse, pathlib, subprocess, sys, tempfile
+import argparse, hashlib, pathlib, subprocess, sys, tempfile
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,10 @@ def dev_sets(dev_dir, sample):
 
 
 def autoets(name, train, cache):
-    path = cache / f"{name}.autoets.csv"
+    # Keyed by the training data too: another --sample file must not reuse the
+    # forecasts of the last one.
+    digest = hashlib.sha256(train.to_csv(index=False).encode()).hexdigest()[:16]
+    path = cache / f"{name}.{digest}.autoets.csv"
     if path.exists():
         return pd.read_csv(path, dtype={"unique_id": str})
     from statsforecast import StatsForecast
