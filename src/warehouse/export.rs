@@ -655,29 +655,42 @@ mod tests {
         assert!(files(dir.path()).is_empty(), "nothing is written");
     }
 
+    /// The export of table `t`, partitioned by `partition_by`, sorted by every column.
+    fn table_t(partition_by: &[String]) -> ExportSpec<'_> {
+        ExportSpec {
+            table: "t",
+            relation: "\"main\".\"t\"",
+            partition_by,
+            order_by: &[],
+            description: None,
+        }
+    }
+
+    /// Exports table `t` created by `create`, partitioned by `column`, expecting an
+    /// error: the folder written to and the message.
+    fn failed_export(wh: &Warehouse, create: &str, column: &str) -> (tempfile::TempDir, String) {
+        wh.exec(create).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let part = vec![column.to_string()];
+        let spec = table_t(&part);
+        let err = stage(wh, dir.path(), &spec, 1).unwrap_err().to_string();
+        assert!(
+            !dir.path().join(".versions/t/run-1").exists(),
+            "the failed export's folder is removed"
+        );
+        (dir, err)
+    }
+
     /// Two partitions that would share a folder (a text value spelling DuckDB's NULL
     /// folder beside a NULL) are an error, not one file replacing the other.
     #[test]
     fn two_partitions_in_one_folder_are_an_error() {
         let wh = Warehouse::in_memory().unwrap();
-        wh.exec(
+        let (_dir, err) = failed_export(
+            &wh,
             "CREATE TABLE t AS SELECT * FROM (VALUES
                (1, NULL), (2, '__HIVE_DEFAULT_PARTITION__'), (3, 'x')) v(i, s)",
-        )
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let part = vec!["s".to_string()];
-        let spec = ExportSpec {
-            table: "t",
-            relation: "\"main\".\"t\"",
-            partition_by: &part,
-            order_by: &[],
-            description: None,
-        };
-        let err = stage(&wh, dir.path(), &spec, 1).unwrap_err().to_string();
-        assert!(
-            !dir.path().join(".versions/t/run-1").exists(),
-            "the failed export's folder is removed"
+            "s",
         );
         assert!(
             err.starts_with("exporting `t` to Parquet: ")
@@ -691,21 +704,12 @@ mod tests {
     #[test]
     fn a_column_named_rowid_is_refused_in_a_partitioned_export() {
         let wh = Warehouse::in_memory().unwrap();
-        wh.exec(
+        let (dir, err) = failed_export(
+            &wh,
             "CREATE TABLE t AS SELECT i % 2 AS p, row_number() OVER (PARTITION BY i % 2) AS RowId
              FROM range(10) r(i)",
-        )
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let part = vec!["p".to_string()];
-        let spec = ExportSpec {
-            table: "t",
-            relation: "\"main\".\"t\"",
-            partition_by: &part,
-            order_by: &[],
-            description: None,
-        };
-        let err = stage(&wh, dir.path(), &spec, 1).unwrap_err().to_string();
+            "p",
+        );
         assert_eq!(
             err,
             "exporting `t` to Parquet: its column `RowId` has the name DuckDB gives row ids, \
@@ -713,10 +717,7 @@ mod tests {
         );
         assert!(files(dir.path()).is_empty(), "nothing is written");
         // Unpartitioned, the column is only data.
-        let spec = ExportSpec {
-            partition_by: &[],
-            ..spec
-        };
+        let spec = table_t(&[]);
         stage(&wh, dir.path(), &spec, 2).unwrap();
     }
 
@@ -738,13 +739,7 @@ mod tests {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let part: Vec<String> = ["s", "d", "ts", "x"].map(String::from).to_vec();
-        let spec = ExportSpec {
-            table: "t",
-            relation: "\"main\".\"t\"",
-            partition_by: &part,
-            order_by: &[],
-            description: None,
-        };
+        let spec = table_t(&part);
         let ours = stage(&wh, dir.path(), &spec, 1).unwrap();
         let theirs = dir.path().join("duckdb");
         wh.exec(&format!(
