@@ -763,7 +763,7 @@ pub struct ForecastConfig {
     /// Periods in a season (default: 52, 12 or 4 by grain; 1 for none).
     #[serde(default)]
     pub season_length: Option<usize>,
-    /// Model families that compete, in tie-breaking order (default: all of them).
+    /// Model families that compete, in tie-breaking order (default: all but naive).
     #[serde(default = "default_candidates")]
     pub candidates: Vec<crate::forecast::ModelKind>,
     /// Rolling-origin backtest windows (default 3; the earliest are dropped when the
@@ -813,7 +813,7 @@ pub struct VsTargetConfig {
 }
 
 fn default_candidates() -> Vec<crate::forecast::ModelKind> {
-    crate::forecast::ModelKind::ALL.to_vec()
+    crate::forecast::ModelKind::DEFAULT.to_vec()
 }
 
 fn default_origins() -> usize {

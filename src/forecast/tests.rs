@@ -525,3 +525,55 @@ fn combination_theta_is_seasonal_when_the_ets_form_is() {
         "{seasonal} {flat}"
     );
 }
+
+#[test]
+fn naive_is_not_a_default_candidate_and_a_random_walk_still_ends_on_its_last_value() {
+    // ETS(A,N,N) with alpha = 1 is naive: on random walks the ETS candidate should fit
+    // alpha near 1 and forecast about the last value, so leaving naive out of the
+    // default candidates loses nothing there.
+    let spec = ForecastSpec {
+        horizon: 3,
+        season_length: 1,
+        ..ForecastSpec::default()
+    };
+    assert!(!spec.candidates.contains(&ModelKind::Naive));
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let sigma = 2.0;
+    let mut gaps = Vec::new();
+    for _ in 0..100 {
+        let y = simulate(
+            ANN,
+            &params(1.0, 0.0, 0.0),
+            &init(50.0, 0.0, &[0.0]),
+            40,
+            sigma,
+            &mut rng,
+        );
+        let s = Series::new(0, y.clone(), false).unwrap();
+        let f = forecast_series(&s, &spec).unwrap();
+        assert!(
+            f.candidates.iter().all(|a| a.model != "naive"),
+            "{}",
+            f.reason
+        );
+        assert_ne!(f.kind, ModelKind::Naive);
+        gaps.push((f.points[0].point - y[39]).abs() / sigma);
+    }
+    gaps.sort_by(f64::total_cmp);
+    let median = gaps[50];
+    eprintln!("median |first point - last value| = {median:.3} sigma");
+    assert!(median < 0.25, "median gap {median} sigma");
+
+    // Listed, naive competes as before.
+    let listed = ForecastSpec {
+        candidates: vec![ModelKind::Naive, ModelKind::Ets],
+        ..spec
+    };
+    let y = smooth(&mut rng, 40);
+    let f = forecast_series(&Series::new(0, y, false).unwrap(), &listed).unwrap();
+    assert!(
+        f.candidates.iter().any(|a| a.model == "naive"),
+        "{}",
+        f.reason
+    );
+}
