@@ -384,10 +384,29 @@ fn plan_reports_errors_with_file_and_line() {
     // Sums left at DuckDB's default widths bind, with a warning each.
     std::fs::write(
         d.join("models/marts/mart_loose.sql"),
-        "SELECT region, sum(amount) AS revenue, sum(qty) AS units\nFROM {{ ref(\"fct_sales\") }}\nGROUP BY ALL\n",
+        "-- order_by: region\nSELECT region, sum(amount) AS revenue, sum(qty) AS units\nFROM {{ ref(\"fct_sales\") }}\nGROUP BY ALL\n",
+    )
+    .unwrap();
+    // An order_by that a unique test covers (a subset of its columns) is not warned of.
+    std::fs::write(
+        d.join("models/marts/mart_keyed.sql"),
+        "-- order_by: region, revenue\n-- test: { unique: [region] }\nSELECT region, CAST(sum(amount) AS DECIMAL(18,2)) AS revenue\nFROM {{ ref(\"fct_sales\") }}\nGROUP BY ALL\n",
     )
     .unwrap();
     let out = salespipe_ok(d, &["plan", "pipeline.yaml"]);
+    assert!(
+        out.contains(
+            "warning: models/marts/mart_loose.sql: `order_by` (region) of model `mart_loose` has \
+             no `unique` test on those columns: rows that tie on them may be exported in another \
+             order from run to run; add `-- test: { unique: [region] }` if they are a key"
+        ),
+        "{out}"
+    );
+    assert!(
+        !out.lines()
+            .any(|l| l.starts_with("warning") && l.contains("mart_keyed")),
+        "{out}"
+    );
     assert!(
         out.contains(
             "warning: models/marts/mart_loose.sql: column `revenue` of model `mart_loose` is \

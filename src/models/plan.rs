@@ -15,8 +15,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::datatest::TestKind;
 use super::locate::{locate, short_message};
-use super::{render, shown, Materialized, ModelGraph, NodeKind, TemplateVars};
+use super::{render, shown, Materialized, ModelGraph, Node, NodeKind, TemplateVars};
 use crate::config::{AsOf, ColumnType, Pipeline};
 use crate::error::{DbContext, Diagnostic, Result};
 use crate::sql::{ident, literal, qualified};
@@ -262,6 +263,11 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
                 ));
             }
         }
+        if planned.status == PlanStatus::Ok && matches!(node.kind, NodeKind::Sql { .. }) {
+            if let Some(w) = order_by_warning(node) {
+                warnings.push(format!("{}: {w}", file.display()));
+            }
+        }
         if planned.status == PlanStatus::Ok {
             for t in &node.tests {
                 if t.needs().is_some_and(|r| bad.contains(r)) {
@@ -318,6 +324,29 @@ fn diag(
         code,
         message,
     }
+}
+
+/// A warning when `order_by` is given but no `unique` test covers it (checks a subset
+/// of its columns): rows tying on it may be written in either order from run to run,
+/// so the Parquet files would not be byte-identical.
+fn order_by_warning(node: &Node) -> Option<String> {
+    if node.order_by.is_empty() {
+        return None;
+    }
+    let covered = node.tests.iter().any(|t| match &t.kind {
+        TestKind::Unique(cols) => cols.iter().all(|c| node.order_by.contains(c)),
+        _ => false,
+    });
+    (!covered).then(|| {
+        format!(
+            "`order_by` ({}) of model `{}` has no `unique` test on those columns: rows that \
+             tie on them may be exported in another order from run to run; add \
+             `-- test: {{ unique: [{}] }}` if they are a key",
+            node.order_by.join(", "),
+            node.name,
+            node.order_by.join(", ")
+        )
+    })
 }
 
 /// Attaches the warehouse read-only as `wh`; false (with a warning) when it cannot.

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Campaign performance per campaign. spend = sum of its daily spend (USD); attributed orders = non-cancelled orders with its campaign_id (placed from the start to 30 days after the end); attributed_revenue = their sales net revenue (USD, net of tax and discounts), attributed_gross_profit = attributed_revenue - their COGS; roas = attributed_revenue / spend; roi = (attributed_gross_profit - spend) / spend (both NULL without spend); new_customers = customers whose first order ever is attributed to the campaign, cac = spend / new_customers. Funnel: leads (its leads), converted_leads (matched to a customer), opportunities (its opportunities), won_opportunities, orders; lead_to_opportunity_pct = opportunities / leads, opportunity_win_pct = won_opportunities / opportunities, lead_to_customer_pct = converted_leads / leads. Uplift: baseline_daily_revenue = company net sales per day in the baseline window (as many days as the campaign right before its start), campaign_daily_revenue = per day from start to end, uplift_pct = campaign_daily_revenue / baseline_daily_revenue - 1, incremental_revenue = (campaign_daily_revenue - baseline_daily_revenue) x days. Fractions as DECIMAL(18,4).
 -- order_by: campaign_id
+-- test: { unique: [campaign_id] }
 WITH attributed AS (
     SELECT o.campaign_id, count(*) AS orders, count(DISTINCT o.customer_id) AS customers,
         sum(o.net_revenue) AS revenue, sum(o.gross_profit) AS gross_profit

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Commission per rep x period (quarter and year, closed or current) from a tiered marginal plan on attainment: var.commission_tiers (default '0:0.02,0.8:0.03,1.0:0.05,1.2:0.07') lists attainment thresholds and rates, so net revenue up to 80 % of the target earns 2 %, from 80 % to 100 % 3 %, from 100 % to 120 % 5 % and above 120 % 7 % (accelerators above 100 %). commission = sum over bands of rate x (min(achieved, band upper x target) - band lower x target) for the part of achieved inside the band, rounded to the cent; a rep without a target earns the first rate on all of it. achieved, target and attainment_pct from kpi_target_attainment (net revenue with the rep's team at the time of the sale); top_tier_rate = the rate of the highest band reached; effective_rate = commission / achieved.
 -- order_by: period_type, period_start, rep_id
+-- test: { unique: [period_type, period_start, rep_id] }
 -- partition_by: year
 WITH tiers AS (
     SELECT

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Yearly customer retention per calendar year (the as-of year to date) x customer region (region 'All' = every region): active_customers = customers with a non-cancelled order in the year; prior_active_customers = those with one in the year before; retained_customers = active in both; retention_pct = retained_customers / prior_active_customers; churned_customers = prior_active_customers - retained_customers, churn_rate = churned_customers / prior_active_customers; new_customers = first order ever in the year; reactivated_customers = active in the year, not in the year before, but earlier. Fractions as DECIMAL(18,4).
 -- order_by: year, region
+-- test: { unique: [year, region] }
 WITH years AS (
     SELECT DISTINCT customer_id, coalesce(region, 'Unknown') AS region, CAST(year(month) AS INTEGER) AS year,
         CAST(year(cohort_month) AS INTEGER) AS first_year

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: RFM scores, segment and simple lifetime value per customer with a non-cancelled order up to the as-of date. recency_days = as-of date - last order date; frequency = orders; monetary = net revenue (sales - returns, USD). Each score is 1-5 by quintile of its customers' rank (score = 1 + floor(5 x (rank - 1) / customers), ties share a score; recency ranked from the oldest, so 5 = most recent, most frequent, highest spend). segment from r_score and f_score: Champions (r >= 4, f >= 4), New (r >= 4, f = 1), Potential loyalists (r >= 4, f 2-3), Loyal (r = 3, f >= 3), Need attention (r = 3, f <= 2), At risk (r <= 2, f >= 3), Hibernating (r = 2, f <= 2), Lost (r = 1, f <= 2). aov = sales_revenue / orders; tenure_years = days from the first order to the as-of date / 365.25 (at least 1); purchase_frequency = orders / tenure_years; annual_gross_profit = gross_profit (net of returns) / tenure_years; clv = annual_gross_profit / annual churn rate (churn_rate of the last complete year in kpi_customer_retention_yearly, i.e. expected lifetime = 1 / churn years).
 -- order_by: customer_id
+-- test: { unique: [customer_id] }
 WITH sales AS (
     SELECT customer_id, min(order_date) AS first_order_date, max(order_date) AS last_order_date,
         count(DISTINCT order_id) AS orders, sum(net_revenue) AS sales_revenue, sum(gross_profit) AS sales_gross_profit

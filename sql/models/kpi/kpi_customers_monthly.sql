@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Customer KPIs per month x customer region (region 'All' = every region), from fct_customer_months (non-cancelled orders, the customer's region). ordering_customers = distinct customers with an order in the month; new_customers = first order ever in the month; repeat_customers = ordering and not new; reactivated_customers = ordering after var.churn_window_months (default 12) months without an order; churned_customers = customers whose last order is exactly churn_window_months months back (they became churned this month); customer_base = customers with an order in the churn window ending with the month; churn_rate = churned_customers / customer_base of the month before; new_revenue and repeat_revenue = sales (USD) of new and repeat customers; orders; aov = sales_revenue / orders; purchase_frequency = orders / ordering_customers. Fractions as DECIMAL(18,4).
 -- order_by: month, region
+-- test: { unique: [month, region] }
 -- partition_by: year
 WITH agg AS (
     SELECT

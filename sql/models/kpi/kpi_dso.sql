@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Days sales outstanding per period (period_type month, quarter or year, up to the as-of period) and company total: credit_sales = gross amounts (incl. tax) of the invoices dated in the period, in USD at the invoice month's rate; receivables = the open balance at the period end (to the as-of date for the current period) of every invoice dated by then, round((gross - payments dated by then) x rate, 2) summed; dso = receivables / credit_sales x days in the period (to date); overdue_receivables = the part of receivables past its due date at the period end, overdue_pct = overdue / receivables. Ratios DECIMAL(18,2) days and DECIMAL(18,4) fractions.
 -- order_by: period_type, period_start
+-- test: { unique: [period_type, period_start] }
 -- partition_by: year
 WITH periods AS (
     SELECT DISTINCT 'month' AS period_type, month AS period_start,

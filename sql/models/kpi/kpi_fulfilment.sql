@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Order fulfilment per order month x ship mode x customer region ('All' = every mode or region), non-cancelled orders. shipped_orders = orders with a ship date (on or before the as-of date); avg_days_to_ship = mean of ship_date - order_date; on_time_orders = shipped on or before the promised date, on_time_rate = on_time_orders / shipped_orders; open_orders = not shipped. Fill rates from the derived stock: a line is filled from stock when the order's warehouse held at least its quantity at the start of the order day; unit_fill_rate = units on filled lines / units ordered; order_fill_rate = orders with every line filled / orders (orders or lines without stock data are left out of the fill rates). Fractions as DECIMAL(18,4).
 -- order_by: month, ship_mode, region
+-- test: { unique: [month, ship_mode, region] }
 -- partition_by: year
 WITH lines AS (
     SELECT

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Stage-to-stage conversion of the opportunity funnel (lead -> qualified -> proposal -> negotiation -> won) per team (the rep's team on the day the opportunity was created; 'All' = every team) x cohort quarter of created_on ('All' = every quarter) x step. entered = opportunities of the cohort that reached from_stage, converted = those that also reached to_stage, conversion_pct = converted / entered; still_open = entered but neither converted nor lost yet. is_bottleneck marks the step with the lowest conversion of the team and cohort (ties: the earlier step).
 -- order_by: team, cohort_quarter, step_no
+-- test: { unique: [team, cohort_quarter, step_no] }
 WITH opp AS (
     SELECT
         o.opportunity_id, o.status,

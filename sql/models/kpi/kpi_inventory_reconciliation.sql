@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Month-end snapshots reconciled with the derived stock: one row per snapshot (month_end x product x warehouse) up to the as-of date with counted_on_hand (the snapshot), book_on_hand (fct_stock_levels.on_hand at the end of that day: opening + receipts - shipments), difference = counted - book, difference_cost = difference x the day's standard cost, and is_mismatch = difference <> 0. A snapshot without derived stock has book_on_hand NULL.
 -- order_by: month_end, sku, warehouse
+-- test: { unique: [month_end, sku, warehouse] }
 -- partition_by: year
 SELECT
     s.month_end,

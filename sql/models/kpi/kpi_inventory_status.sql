@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Stock position per product x warehouse on the as-of date, with alerts. on_hand = derived end-of-day stock (fct_stock_levels); over the var.demand_window_days (default 90) days up to the as-of date (window_days = those with stock data): avg_daily_demand = units shipped / window_days, demand_stddev = population standard deviation of the daily shipped units; days_of_cover = on_hand / avg_daily_demand (NULL without demand); lead_time_days = var.lead_time_days (default 14); safety_stock = ceil(var.service_level_z (default 1.65) x demand_stddev x sqrt(lead_time_days)); reorder_point = ceil(avg_daily_demand x lead_time_days + safety_stock); below_reorder_point = on_hand <= reorder_point; is_overstock = days_of_cover > var.overstock_days (default 180), or stock without demand; is_slow_mover = units shipped in the window in the lowest fifth of all product-warehouses (percent rank <= 0.2); stockout_days_window = days in the window ending at 0; inventory_cost = on_hand x standard cost.
 -- order_by: sku, warehouse
+-- test: { unique: [sku, warehouse] }
 WITH params AS (
     SELECT
         CAST({{ var.demand_window_days | default(value="90") }} AS INTEGER) AS window_days,

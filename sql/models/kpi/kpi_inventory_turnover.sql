@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Inventory KPIs per period (period_type month, quarter, year; the as-of period to date) x level (sku, category, total; all warehouses) x member, from fct_stock_levels. avg_on_hand_units and avg_inventory_cost = mean over the period's days of the end-of-day stock (units; at the day's standard cost); cogs = COGS of the units shipped in the period (standard cost of their order date); turnover = cogs / avg_inventory_cost (NULL when the average inventory is 0); days_of_inventory = avg_inventory_cost / cogs x days (NULL without COGS); days_of_inventory_units = avg_on_hand_units / (units_shipped / days); stockout_rate = SKU-warehouse-days ending at 0 / SKU-warehouse-days; sell_through = units_shipped / (on hand at the period start + units_received); lost_units_est = stock-out days x units shipped per in-stock day (per SKU and warehouse), lost_revenue_est = lost_units_est x net revenue per shipped unit; is_top_seller marks the var.top_sellers (default 10) products on the most order lines (SKU rows). Ratios DECIMAL(18,4).
 -- order_by: period_type, period_start, level, member
+-- test: { unique: [period_type, period_start, level, member] }
 -- partition_by: year
 WITH shipped_value AS (
     SELECT sku, warehouse, sum(net_revenue) AS net_revenue, sum(units) AS units

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Market share per year x region x category (category 'All' = the region's whole market; region 'All' = every region): net_revenue = the company's sales - returns (USD) booked in the year to customers of the region (customer region), in products of the category; market_size = the estimate for the year (whole-year estimate also for the as-of year); share_pct = net_revenue / market_size; share_change_pct = share_pct / the previous year's share - 1. is_partial_year marks the as-of year (revenue to date against a whole-year market); annualised_share_pct = share_pct x days in the year / days to the as-of date for it (= share_pct otherwise). Fractions as DECIMAL(18,6).
 -- order_by: year, region, category
+-- test: { unique: [year, region, category] }
 WITH rev AS (
     SELECT year, region, category, sum(net_revenue) AS net_revenue
     FROM {{ ref("kpi_sales_monthly") }}

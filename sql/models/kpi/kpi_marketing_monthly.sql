@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Marketing per month x campaign channel (online, offline; 'All' = both): spend = campaign spend dated in the month (USD); attributed_revenue and attributed_gross_profit = sales net revenue and gross profit of the non-cancelled orders booked in the month with a campaign of that channel; total_revenue = all sales of the month; attributed_share = attributed_revenue / total_revenue; roas = attributed_revenue / spend (NULL without spend); leads created in the month. Fractions as DECIMAL(18,4).
 -- order_by: month, channel
+-- test: { unique: [month, channel] }
 -- partition_by: year
 WITH spend AS (
     SELECT CAST(date_trunc('month', s.spend_date) AS DATE) AS month, c.channel, sum(s.spend) AS spend

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Orders against invoices, one row per discrepancy: order_not_invoiced = a shipped or completed order with loaded lines and no invoice; invoice_without_order = an invoice whose order did not load (rejected or missing header); invoice_for_open_order = an invoice of an order that is open or cancelled in its latest version; amount_differs = invoice net_amount <> the sum of the order's loaded line nets (net_local, order currency); currency_differs = invoice currency <> order currency. Amounts in the order or invoice currency; difference = invoice - order.
 -- order_by: issue, order_id, invoice_id
+-- test: { unique: [issue, order_id, invoice_id] }
 WITH lines AS (
     SELECT order_id, count(*) AS lines, sum(net_local) AS net_local
     FROM {{ ref("stg_order_lines") }}

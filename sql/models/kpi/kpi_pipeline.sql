@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Opportunity results and pipeline per team (the rep's team on the creation day; 'All' = every team) x quarter of creation ('All' = every quarter): created, won, lost, open (status on the as-of date); win_rate = won / (won + lost); avg_cycle_days = mean of closed_on - created_on of won opportunities; won_amount = amounts of won opportunities (USD); open_amount = the latest stage amount of open opportunities, weighted_pipeline = sum of that amount x the stage's probability. Fractions as DECIMAL(18,4).
 -- order_by: team, created_quarter
+-- test: { unique: [team, created_quarter] }
 WITH latest AS (
     -- the last stage entered on or before the as-of date (same day: the later stage)
     SELECT opportunity_id, amount AS stage_amount, probability

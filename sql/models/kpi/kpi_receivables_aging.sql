@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Open receivables on the as-of date by customer region ('All' = every region) x age band of days past due (as-of date - due_date): 'not due' (<= 0), '1-30', '31-60', '61-90', '90+'; 'All' = every band. invoices = open invoices; open_usd = sum of round((gross - payments up to the as-of date) x rate of the invoice month, 2); share = open_usd / all open receivables of the region. band_order sorts the bands.
 -- order_by: region, band_order
+-- test: { unique: [region, band_order] }
 WITH open_invoices AS (
     SELECT
         coalesce(region, 'Unknown') AS region,

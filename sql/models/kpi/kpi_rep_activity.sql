@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Sales activity per rep x month with the rep's team and region on the activity date: visits and calls (CRM activities), activities; visits_with_order = visits with outcome order_placed, visit_to_order_pct = visits_with_order / visits; orders = non-cancelled orders booked by the rep in the month (team of the sale date), orders_per_visit = orders / visits; net_revenue of those orders (USD, sales). Fractions as DECIMAL(18,4).
 -- order_by: month, rep_id, team
+-- test: { unique: [month, rep_id, team] }
 -- partition_by: year
 WITH acts AS (
     SELECT

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Return rates per product x sale month, attributing every return to the month of the original sale (the order date): units_sold and lines_sold = non-cancelled order lines booked in the month; units_returned = units of those lines returned (whenever the return is dated, up to the as-of date); return_rate = units_returned / units_sold; returned_revenue (USD); the returned units by reason (defective, damaged, wrong_item, not_as_described, changed_mind) and exchanges. Fractions as DECIMAL(18,4).
 -- order_by: sku, sale_month
+-- test: { unique: [sku, sale_month] }
 -- partition_by: year
 WITH sold AS (
     SELECT sku, any_value(category) AS category, month AS sale_month, sum(units) AS units_sold, count(*) AS lines_sold

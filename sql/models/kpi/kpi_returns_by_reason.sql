@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Returns per return month x product category x reason ('All' = every category or reason), returns dated up to the as-of date: returns, units_returned, returned_revenue (USD), exchanges; share_of_units = units_returned / all units returned in the month and category; processed = returns with a processed date, avg_processing_days = mean of processed_on - return_date; pending = not processed yet. Fractions as DECIMAL(18,4).
 -- order_by: return_month, category, reason
+-- test: { unique: [return_month, category, reason] }
 -- partition_by: year
 WITH agg AS (
     SELECT

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Quantitative KPIs per day x product x customer region x customer segment x channel x rep (with the rep's team and region at the time of the sale). Sales are booked on the order date, returns on the return date with the original sale's attributes. sales_revenue = sum of line net_revenue (USD, net of tax and discounts, cancelled orders excluded); returns_revenue = sum of returned_revenue; net_revenue = sales_revenue - returns_revenue; gross_revenue = before discounts, discount_amount = gross_revenue - sales_revenue; units_sold, units_returned, net_units = sold - returned; cogs = COGS of units sold (standard cost of the order date) - COGS of units returned; gross_profit = net_revenue - cogs; orders = distinct orders with a line in the cell. Roll up to week, month, quarter or year with dim_date.
 -- order_by: date_day, sku, region, segment, channel, rep_id, rep_team
+-- test: { unique: [date_day, sku, region, segment, channel, rep_id, rep_team] }
 -- partition_by: year, month
 WITH moves AS (
     SELECT

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Growth of net revenue (sales dated in the period - returns dated in it, USD) per period (period_type month, quarter or year, every period from the first year to the as-of date, zero when nothing sold) x breakdown (total, region = customer region, category, channel, segment) x member. The as-of period counts up to the as-of date (period_to). prev_net_revenue = the whole previous period; pop_growth_pct = net_revenue / prev_net_revenue - 1 (MoM for months, QoQ for quarters, YoY for years); year_ago_net_revenue = the same dates one year earlier, yoy_growth_pct = net_revenue / year_ago_net_revenue - 1; ytd_net_revenue = 1 January to period_to, prior_ytd_net_revenue = the same dates one year earlier, ytd_growth_pct = ytd / prior_ytd - 1. Growth is NULL when its base is not positive; fractions as DECIMAL(18,4).
 -- order_by: period_type, period_start, breakdown, member
+-- test: { unique: [period_type, period_start, breakdown, member] }
 -- partition_by: year
 WITH daily AS (
     SELECT date_day, 'total' AS breakdown, 'All' AS member, net_revenue, gross_profit, net_units

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Quantitative KPIs per calendar quarter (first day) x product category x customer region x customer segment x channel x rep (with the rep's team and region at the time of the sale): the sum of the quarter's months of kpi_sales_monthly (an order belongs to one month, so distinct orders add up). Same measures and formulas as kpi_sales_monthly: net_revenue = sales_revenue - returns_revenue (returns in the quarter of their date); gross_profit = net_revenue - cogs; gm_pct = gross_profit / net_revenue; discount_pct = discount_amount / gross_revenue; aov = sales_revenue / orders.
 -- order_by: quarter, category, region, segment, channel, rep_id, rep_team
+-- test: { unique: [quarter, category, region, segment, channel, rep_id, rep_team] }
 -- partition_by: year
 WITH agg AS (
     SELECT

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Quantitative KPIs per ISO week (week_start = Monday) x product category x customer region x customer segment x channel. Sales are booked on the order date, returns in the period of the return date with the original sale's attributes (customer region and segment, channel, rep and the rep's team and region at the time of the sale). sales_revenue = sum of line net_revenue (USD at the order month's FX rate, net of tax and discounts, cancelled orders excluded); returns_revenue = value of the returns dated in the period; net_revenue = sales_revenue - returns_revenue; gross_revenue = sales before discounts; discount_amount = gross_revenue - sales_revenue; discount_pct = discount_amount / gross_revenue; units_sold, units_returned, net_units; cogs = COGS of units sold at the standard cost of the order date - COGS of units returned; gross_profit = net_revenue - cogs; gm_pct = gross_profit / net_revenue (NULL when net_revenue is 0); orders = distinct orders booked; aov = sales_revenue / orders. Ratios are DECIMAL(18,4) fractions (0.25 = 25 %).
 -- order_by: week_start, category, region, segment, channel
+-- test: { unique: [week_start, category, region, segment, channel] }
 -- partition_by: iso_year
 WITH moves AS (
     SELECT

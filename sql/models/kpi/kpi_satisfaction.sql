@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Satisfaction per period (period_type month, quarter or year of the response date) x breakdown (total, region = the customer's region on the response, category, sku) x member. csat_responses = responses with a CSAT score, satisfied = CSAT 4 or 5, csat_pct = satisfied / csat_responses; nps_responses = responses with an NPS score, promoters = 9-10, passives = 7-8, detractors = 0-6, nps = 100 x (promoters - detractors) / nps_responses (points, -100 to 100, DECIMAL(9,2)); avg_csat. Counts are kept so that any other period can be recomputed.
 -- order_by: period_type, period_start, breakdown, member
+-- test: { unique: [period_type, period_start, breakdown, member] }
 -- partition_by: year
 WITH r AS (
     SELECT s.response_date, coalesce(s.region, 'Unknown') AS region, coalesce(s.sku, 'Unknown') AS sku,

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Targets against achievement per level (rep, team, region = the rep's team and region AT THE TIME OF THE SALE, company) x period (month, quarter, year) of every year with targets. target = sum of fct_targets_monthly (the annual target decomposed by the distribution table); achieved = net revenue (sales booked in the period - returns dated in it, USD) of the orders of the reps in that level; variance = achieved - target; attainment_pct = achieved / target (NULL without a target). status = closed (period ended on or before the as-of date), current (contains it) or future. run_rate_projection = achieved for closed periods, achieved / elapsed days x days in the period for the current one (elapsed = period start to the as-of date), NULL for future ones; projected_attainment_pct = run_rate_projection / target; target_to_date = the targets of the months up to the as-of date (the as-of month pro rata by days), pace_pct = achieved / target_to_date (seasonality-aware). rag (on attainment_pct when closed, on pace_pct when current): green when >= var.rag_green (default 1.00), amber when >= var.rag_amber (default 0.90), red below; NULL without a target or in the future. Fractions as DECIMAL(18,4).
 -- order_by: level, period_type, period_start, entity
+-- test: { unique: [level, period_type, period_start, entity] }
 -- partition_by: year
 -- snapshot: true
 WITH targets AS (

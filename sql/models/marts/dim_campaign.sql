@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: One row per marketing campaign: name, channel, start and end date, budget (USD), days = end - start + 1, attribution_end = end_date + 30 days (orders attributed to it are placed from start to attribution_end), total spend (sum of daily spend, USD), baseline_start/baseline_end = the same number of days right before the start (for uplift).
 -- order_by: campaign_id
+-- test: { unique: [campaign_id] }
 SELECT
     c.campaign_id,
     c.campaign_name,

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: One row per sales channel found on orders (online, retail, distributor, direct, ...), with channel_type = 'digital' for online and 'offline' otherwise, and the number of non-cancelled orders.
 -- order_by: channel
+-- test: { unique: [channel] }
 SELECT
     coalesce(channel, 'unknown') AS channel,
     CASE WHEN channel = 'online' THEN 'digital' ELSE 'offline' END AS channel_type,

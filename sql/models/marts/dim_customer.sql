@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: One row per customer: master attributes (industry, size, region, segment, created_on) plus order history from non-cancelled orders: first_order_date, last_order_date, cohort_month = month of the first order (new customer = first order ever), lifetime orders and net_revenue (sales, USD).
 -- order_by: customer_id
+-- test: { unique: [customer_id] }
 SELECT
     c.customer_id,
     c.customer_name,

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: One row per product with its place in the category tree (category > subcategory > sku; category_path = 'Category / Subcategory'), list price and current standard cost (USD), and list margin pct = (list_price - current_cost) / list_price.
 -- order_by: sku
+-- test: { unique: [sku] }
 SELECT
     sku,
     product_name,

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Rep dimension with history (slowly changing, type 2): one row per rep and assignment, rep_key = rep_id || '@' || valid_from, team, region and manager valid from valid_from to valid_to inclusive (9999-12-31 while current); is_current marks the latest assignment. Sales, targets and commission join on rep_id and the sale date between valid_from and valid_to.
 -- order_by: rep_id, valid_from
+-- test: { unique: [rep_id, valid_from] }
 SELECT
     rep_id || '@' || strftime(valid_from, '%Y-%m-%d') AS rep_key,
     rep_id,

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: One row per customer and month from the month of the customer's first order (non-cancelled) to the as-of month. ordered = the customer booked an order in the month; orders and sales_revenue (USD, net of tax and discounts) of the month; is_new = the first order ever is in the month; is_repeat = ordered and not new; is_reactivated = ordered after no order in the var.churn_window_months (default 12) months before; is_active = an order in the churn window ending with this month; is_churned_now = not active this month but active the month before (the month the customer counts as churned: churn_window_months without an order).
 -- order_by: customer_id, month
+-- test: { unique: [customer_id, month] }
 -- partition_by: year
 WITH months AS (
     SELECT customer_id, month, count(*) AS orders, sum(net_revenue) AS sales_revenue

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: One row per invoice with its order's customer and region, amounts in the invoice currency and in USD at the rate of the invoice month (gross_usd = round(gross_amount x rate_to_usd, 2)), payments up to the as-of date (paid_amount in the invoice currency), open_amount = gross_amount - paid_amount, open_usd = round(open_amount x rate, 2), fully_paid_on = the payment date on which the cumulative payments reached the gross amount (NULL while open), days_to_pay = fully_paid_on - invoice_date, days_past_due = as-of date - due_date for an open invoice (<= 0 not yet due).
 -- order_by: invoice_id
+-- test: { unique: [invoice_id] }
 -- partition_by: year, month
 WITH pay AS (
     SELECT

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: One row per order line of every order that is not cancelled, in the home currency (USD); revenue is booked on the order date. net_local = round(quantity x unit_price x (100 - discount_pct) / 100, 2) in the order currency; net_revenue = round(net_local x rate_to_usd of the order month, 2), net of tax and discounts; gross_revenue the same before the discount, discount_amount = gross_revenue - net_revenue; cogs = quantity x the standard cost in effect on the order date; gross_profit = net_revenue - cogs. region and segment are the customer's; rep_team and rep_region are the selling rep's on the order date.
 -- order_by: order_id, line_no
+-- test: { unique: [order_id, line_no] }
 -- partition_by: year, month
 SELECT
     o.order_id,

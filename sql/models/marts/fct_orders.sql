@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: One row per loaded order (all statuses) with its line totals in USD (net_revenue, cogs, gross_profit as in fct_order_lines; zero-line orders have 0), lines and units; days_to_ship = ship_date - order_date; is_late = shipped after promised_date (NULL while not shipped); is_shipped = status shipped or completed.
 -- order_by: order_id
+-- test: { unique: [order_id] }
 -- partition_by: year, month
 SELECT
     o.order_id,

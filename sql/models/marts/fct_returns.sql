@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: One row per return or exchange of a line of a non-cancelled order, with the original sale's attributes (sale date and month, customer region and segment, rep and the rep's team and region on the sale date, channel, product) so that net revenue can subtract returns in the month they are dated (return_month) and return rates can attribute them to the sale's month (sale_month). returned_revenue = round(round(quantity x unit_price x (100 - discount_pct) / 100, 2) x rate_to_usd of the sale month, 2) USD; returned_cogs = quantity x the sale's standard cost; processing_days = processed_on - return_date.
 -- order_by: return_id
+-- test: { unique: [return_id] }
 -- partition_by: year
 SELECT
     r.return_id,

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Shipped order lines (orders shipped or completed in their latest version, shipped on or before the as-of date) leaving the order's warehouse on its ship_date: units, cogs (units x the standard cost of the order date) and net_revenue (USD) per line; is_late = shipped after the promised date.
 -- order_by: order_id, line_no
+-- test: { unique: [order_id, line_no] }
 -- partition_by: year, month
 SELECT
     o.ship_date,

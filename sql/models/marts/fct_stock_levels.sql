@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Derived stock per product x warehouse as intervals of constant end-of-day stock (a compact daily on-hand): every day from valid_from to valid_to ends with on_hand = opening_stock.on_hand + receipts received up to that day - units shipped up to that day (fct_shipments, from the order's warehouse on its ship date; returned goods are quarantined, not put back), up to the as-of date. An interval starts on a day with moves (received_units, shipped_units and shipped_cogs of that day are on the row with is_change_day) or where the standard cost changes; standard_cost is the cost in effect in the interval and inventory_cost = on_hand x standard_cost; on_hand_start = stock before the first day's moves; is_stockout = on_hand <= 0. Expand to one row per day with dim_date (date_day between valid_from and valid_to).
 -- order_by: sku, warehouse, valid_from
+-- test: { unique: [sku, warehouse, valid_from] }
 WITH opening AS (
     SELECT sku, warehouse, min(snapshot_date) AS first_day, sum(on_hand) AS on_hand
     FROM {{ ref("opening_stock") }}

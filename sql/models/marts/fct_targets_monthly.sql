@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Each rep's annual target decomposed to months: weight = the month's target_distribution pct (every month 1 when the year has no distribution rows: an even split), 0 for months in which the rep has no assignment (a rep hired mid-year is planned only from the month of hiring); monthly_target = round(annual_target x cumulative weight to this month / year's weight, 2) - the same to the month before, so the months add up exactly to the annual target (with the distribution summing to 100, a month gets annual_target x pct / 100 up to a cent). team and region are the rep's assignment in that month (the latest one starting in or before it), so a rep who moves keeps the earlier months' targets in the old team.
 -- order_by: rep_id, month
+-- test: { unique: [rep_id, month] }
 -- partition_by: year
 WITH years AS (
     SELECT DISTINCT year FROM {{ ref("targets") }}

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Monthly sales booked by customer region and product category (from fct_order_lines; cancelled orders excluded; returns not subtracted, see kpi_sales_monthly for net revenue after returns). net_revenue, cogs (standard cost of the order date), gross_profit = net_revenue - cogs (DECIMAL(18,2)); gm_pct = gross_profit / net_revenue (a DECIMAL(18,4) fraction, 0.25 = 25 %); orders = distinct orders with a line in the cell.
 -- order_by: month, region, category
+-- test: { unique: [month, region, category] }
 -- partition_by: year
 SELECT
     month,

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Every loaded order line whose order loaded (all statuses), valued: gross_local = round(quantity x unit_price, 2) and net_local = round(quantity x unit_price x (100 - discount_pct) / 100, 2) in the order currency; gross_revenue and net_revenue = round(local x rate_to_usd of the order month, 2) in USD (net of tax and discounts); discount_amount = gross_revenue - net_revenue; standard_cost = the product's standard cost in effect on the order date (stg_standard_costs: products.unit_cost, the current cost, when no finance period covers it); cogs = quantity x standard_cost.
 -- order_by: order_id, line_no
+-- test: { unique: [order_id, line_no] }
 WITH lines AS (
     SELECT
         l.order_id,

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Every loaded order header (latest version, all statuses) with its month, the customer's region and segment, the month's FX rate to USD (rate_to_usd of the order month and currency) and the selling rep's team and region on the order date (from stg_reps validity periods).
 -- order_by: order_id
+-- test: { unique: [order_id] }
 SELECT
     o.order_id,
     o.order_date,

@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Rep assignments with history (one row per rep and period in a team): valid_from = the assignment's first day (hired_on when blank), valid_to = its last day (9999-12-31 while current). A sale on day d belongs to the row with valid_from <= d <= valid_to.
 -- order_by: rep_id, valid_from
+-- test: { unique: [rep_id, valid_from] }
 SELECT
     rep_id,
     rep_name,

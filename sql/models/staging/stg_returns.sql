@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: Returns and exchanges of loaded order lines, valued like the sale they reverse: returned_net_local = round(quantity x unit_price x (100 - discount_pct) / 100, 2); returned_revenue = round(returned_net_local x rate_to_usd of the original order month, 2) USD; returned_cogs = quantity x the standard cost of the sale; processing_days = processed_on - return_date (NULL while pending). Returns of lines that did not load are left out.
 -- order_by: return_id
+-- test: { unique: [return_id] }
 SELECT
     r.return_id,
     r.order_id,

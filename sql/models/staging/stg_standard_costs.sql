@@ -1,6 +1,7 @@
 -- materialized: table
 -- description: A complete standard-cost timeline per product (USD per unit): the finance periods (valid_to = 9999-12-31 while current) and, for the days no period covers (before the first, between two, after the last, or every day for a product without any), products.unit_cost, the current cost; is_fallback marks those. COGS of a sale = units x the standard cost in effect on the order date; stock is valued at the cost of the day.
 -- order_by: sku, valid_from
+-- test: { unique: [sku, valid_from] }
 WITH periods AS (
     SELECT
         sku,
