@@ -813,7 +813,7 @@ pub struct VsTargetConfig {
 }
 
 fn default_candidates() -> Vec<crate::forecast::ModelKind> {
-    crate::forecast::ModelKind::DEFAULT.to_vec()
+    crate::forecast::ModelKind::defaults()
 }
 
 fn default_origins() -> usize {

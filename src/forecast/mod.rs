@@ -15,7 +15,7 @@
 //! 2. Demand is classified by the average interval between non-zero values (ADI,
 //!    Syntetos and Boylan): at 1.32 or more, with zeros, it is intermittent and only
 //!    Croston and TSB compete (when among the candidates); otherwise they do not.
-//!    The default candidates are every family but naive ([`ModelKind::DEFAULT`]).
+//!    The default candidates are every family but naive ([`ModelKind::defaults`]).
 //! 3. Candidates that cannot be fitted on the shortest backtest training window are
 //!    dropped, each with its reason (seasonal models need whole seasons).
 //! 4. The ETS form is chosen by AICc on the full series among the forms that fit the
@@ -109,14 +109,12 @@ impl ModelKind {
     /// was as good or better on every set (BENCHMARKS.md, 2026-12-05). Listed in
     /// `candidates`, naive competes as before, and it stays the fallback for series
     /// too short or too flat for a backtest.
-    pub const DEFAULT: [ModelKind; 6] = [
-        ModelKind::SeasonalNaive,
-        ModelKind::Ets,
-        ModelKind::Theta,
-        ModelKind::EtsTheta,
-        ModelKind::Croston,
-        ModelKind::Tsb,
-    ];
+    pub fn defaults() -> Vec<ModelKind> {
+        ModelKind::ALL
+            .into_iter()
+            .filter(|k| *k != ModelKind::Naive)
+            .collect()
+    }
 
     /// The name used in config and tables, e.g. `seasonal_naive`.
     pub fn name(self) -> &'static str {
@@ -175,7 +173,7 @@ impl Default for ForecastSpec {
         ForecastSpec {
             horizon: 12,
             season_length: 12,
-            candidates: ModelKind::DEFAULT.to_vec(),
+            candidates: ModelKind::defaults(),
             origins: 3,
             step: 1,
             metric: Metric::Mase,
