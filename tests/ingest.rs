@@ -780,6 +780,36 @@ fn a_file_where_no_record_fits_the_header_stops_the_run() {
         "the table keeps the previous load"
     );
     drop(db);
+    // A quote left open swallows the rest of the file: the run stops naming the line
+    // rather than rejecting one record and losing the lines after it.
+    write(
+        dir.path(),
+        "data/ragged.csv",
+        "id,name,amount\n1,a,10\n2,\"b,20\n3,c,30\n4,d,40\n",
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: `{}`: line 3: a quoted value opened in this record is never closed, so \
+             lines 3 to 5 would be read as one record; close the quote (a quote inside a \
+             quoted value is written twice: `\"\"`)",
+            dir.path().join("data/ragged.csv").display()
+        )
+    );
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(scalar(&db, "SELECT count(*)::VARCHAR FROM ragged"), "3");
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT status, (reason LIKE '%line 3: a quoted value opened%')::VARCHAR
+             FROM salespipe.run_log ORDER BY run_id DESC LIMIT 1"
+        ),
+        vec![vec!["failed", "true"]]
+    );
+    drop(db);
     // Text that is not UTF-8 stops the run at the first bad byte.
     write(
         dir.path(),

@@ -187,6 +187,15 @@ pub fn place_rejects(wh: &Warehouse, cfg: &SourceConfig, file: &FileRead<'_>) ->
              `encoding`"
         )));
     }
+    // A quote left open swallows every later line into one value: rejecting that one
+    // record would drop the rest of the file without a trace, so the file stops the run.
+    if let Some((line, last)) = scan.unclosed {
+        return Err(Error::Run(format!(
+            "`{label}`: line {line}: a quoted value opened in this record is never closed, so \
+             lines {line} to {last} would be read as one record; close the quote (a quote \
+             inside a quoted value is written twice: `{quote}{quote}`)"
+        )));
+    }
     let good: i64 = wh
         .conn
         .query_row(
@@ -405,6 +414,9 @@ struct Scan {
     good_records: i64,
     /// Every rejected record starts where the scan sees a record start.
     rejects_at_record_starts: bool,
+    /// The file ends inside a quoted value opened on an earlier line: (the line where
+    /// that record starts, the file's last line).
+    unclosed: Option<(i64, i64)>,
 }
 
 /// Where a CSV scanner is within a record.
@@ -437,6 +449,7 @@ fn scan(path: &Path, delim: u8, quote: u8, header_lines: i64, offsets: &[u64]) -
     let mut pos: u64 = 0; // byte offset of `line`'s first byte
     let mut ln: i64 = 0;
     let mut line = Vec::new();
+    let mut record_line: i64 = 0; // line where the current record starts
     loop {
         line.clear();
         let n = reader
@@ -451,6 +464,9 @@ fn scan(path: &Path, delim: u8, quote: u8, header_lines: i64, offsets: &[u64]) -
         let body = line.strip_suffix(b"\n").unwrap_or(&line);
         let body = body.strip_suffix(b"\r").unwrap_or(body);
         let starts_record = at_start && ln > header_lines && !body.is_empty();
+        if starts_record {
+            record_line = ln;
+        }
         let mut rejected_here = false;
         while next < offsets.len() && offsets[next] < end {
             out.reject_lines[next] = ln;
@@ -479,6 +495,9 @@ fn scan(path: &Path, delim: u8, quote: u8, header_lines: i64, offsets: &[u64]) -
     }
     for l in &mut out.reject_lines[next..] {
         *l = ln;
+    }
+    if state == State::Quoted && record_line > 0 && ln > record_line {
+        out.unclosed = Some((record_line, ln));
     }
     Ok(out)
 }
@@ -574,6 +593,14 @@ mod tests {
         assert_eq!(s.reject_lines, vec![2]);
         assert_eq!(s.good_records, 0);
         assert!(s.segments.is_empty());
+        assert_eq!(s.unclosed, Some((2, 4)));
+        // Closed, or open only on the last line: no unclosed quote.
+        assert_eq!(scan_text("h\n\"a\nb\",1\nc,2\n", 1, &[]).unclosed, None);
+        assert_eq!(scan_text("h\na,1\n\"open,2\n", 1, &[]).unclosed, None);
+        assert_eq!(
+            scan_text("h\na,1\n\"open,2\nb,3\n", 1, &[]).unclosed,
+            Some((3, 4))
+        );
     }
 
     #[test]
