@@ -1278,6 +1278,16 @@ fn finance(db: &duckdb::Connection) {
 
 /// kpi_market_share, kpi_rep_activity, kpi_funnel_conversion and kpi_pipeline.
 fn market_and_process(db: &duckdb::Connection) {
+    // 2024 has a market estimate for South Furniture but no sales: share 0, so the
+    // change to 2025 has no base and is NULL (not an error dividing by zero).
+    assert_eq!(
+        q(
+            db,
+            "SELECT year, share_pct, share_change_pct FROM kpi_market_share
+             WHERE region = 'South' AND category = 'Furniture' ORDER BY year"
+        ),
+        t(&[&["2024", "0.000000", "NULL"], &["2025", "0.079800", "NULL"]])
+    );
     // 2025 to date by customer region: North Furniture 180.00 of 10,000 = 0.018000;
     // North Paper 100 + 40 + 40 - 20 = 160.00 of 1,000 = 0.160000 (annualised x 365 /
     // 181 = 0.322652); South Furniture 99 + 300 = 399.00 of 5,000 = 0.079800 (0.160923).
@@ -1307,6 +1317,15 @@ fn market_and_process(db: &duckdb::Connection) {
                 "NULL",
                 "true",
                 "NULL"
+            ],
+            &[
+                "South",
+                "Furniture",
+                "0.00",
+                "5000.00",
+                "0.000000",
+                "false",
+                "0.000000"
             ],
             &[
                 "South",

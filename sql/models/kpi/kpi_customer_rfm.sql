@@ -73,7 +73,7 @@ SELECT
     CAST(s.frequency / s.tenure_years AS DECIMAL(18, 4)) AS purchase_frequency,
     CAST(s.gross_profit / s.tenure_years AS DECIMAL(18, 2)) AS annual_gross_profit,
     CAST(ch.churn_rate AS DECIMAL(18, 4)) AS annual_churn_rate,
-    CAST(s.gross_profit / s.tenure_years / ch.churn_rate AS DECIMAL(18, 2)) AS clv
+    CAST(s.gross_profit / s.tenure_years / NULLIF(ch.churn_rate, 0) AS DECIMAL(18, 2)) AS clv
 FROM scored AS s
 LEFT JOIN {{ ref("customers") }} AS c ON c.customer_id = s.customer_id
 CROSS JOIN churn AS ch

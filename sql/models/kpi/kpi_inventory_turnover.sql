@@ -127,7 +127,7 @@ SELECT
         AS days_of_inventory_units,
     CAST(stockout_days AS BIGINT) AS stockout_days,
     CAST(location_days AS BIGINT) AS location_days,
-    CAST(stockout_days / location_days AS DECIMAL(18, 4)) AS stockout_rate,
+    CAST(stockout_days / NULLIF(location_days, 0) AS DECIMAL(18, 4)) AS stockout_rate,
     CAST(CASE WHEN opening_on_hand + units_received > 0 THEN units_shipped / (opening_on_hand + units_received) END
         AS DECIMAL(18, 4)) AS sell_through,
     CAST(coalesce(lost_units, 0) AS DECIMAL(18, 2)) AS lost_units_est,

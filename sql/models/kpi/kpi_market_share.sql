@@ -42,7 +42,7 @@ SELECT
     CAST(net_revenue AS DECIMAL(18, 2)) AS net_revenue,
     CAST(market_size AS DECIMAL(18, 2)) AS market_size,
     CAST(share AS DECIMAL(18, 6)) AS share_pct,
-    CAST(share / lag(share) OVER (PARTITION BY region, category ORDER BY year) - 1 AS DECIMAL(18, 6)) AS share_change_pct,
+    CAST(share / NULLIF(lag(share) OVER (PARTITION BY region, category ORDER BY year), 0) - 1 AS DECIMAL(18, 6)) AS share_change_pct,
     is_partial_year,
     CAST(share * annualise AS DECIMAL(18, 6)) AS annualised_share_pct
 FROM shares

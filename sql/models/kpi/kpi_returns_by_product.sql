@@ -33,7 +33,7 @@ SELECT
     CAST(s.units_sold AS BIGINT) AS units_sold,
     CAST(coalesce(r.returns, 0) AS BIGINT) AS returns,
     CAST(coalesce(r.units_returned, 0) AS BIGINT) AS units_returned,
-    CAST(coalesce(r.units_returned, 0) / s.units_sold AS DECIMAL(18, 4)) AS return_rate,
+    CAST(coalesce(r.units_returned, 0) / NULLIF(s.units_sold, 0) AS DECIMAL(18, 4)) AS return_rate,
     CAST(coalesce(r.returned_revenue, 0) AS DECIMAL(18, 2)) AS returned_revenue,
     CAST(coalesce(r.defective_units, 0) AS BIGINT) AS defective_units,
     CAST(coalesce(r.damaged_units, 0) AS BIGINT) AS damaged_units,

@@ -24,8 +24,8 @@ SELECT
     CAST(units_returned AS BIGINT) AS units_returned,
     CAST(returned_revenue AS DECIMAL(18, 2)) AS returned_revenue,
     CAST(exchanges AS BIGINT) AS exchanges,
-    CAST(units_returned / sum(units_returned) FILTER (WHERE reason <> 'All')
-        OVER (PARTITION BY return_month, category) AS DECIMAL(18, 4)) AS share_of_units,
+    CAST(units_returned / NULLIF(sum(units_returned) FILTER (WHERE reason <> 'All')
+        OVER (PARTITION BY return_month, category), 0) AS DECIMAL(18, 4)) AS share_of_units,
     CAST(processed AS BIGINT) AS processed,
     CAST(returns - processed AS BIGINT) AS pending,
     CAST(avg_processing_days AS DECIMAL(18, 2)) AS avg_processing_days
