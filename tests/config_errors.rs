@@ -155,3 +155,16 @@ fn a_valid_pipeline_validates() {
         "validate does not touch the warehouse"
     );
 }
+
+#[test]
+fn an_invalid_as_of_is_located_at_its_value() {
+    // serde places a value's own conversion error at the start of the mapping; the
+    // message must point at the value instead.
+    let (err, text) = validate_with(&[("as_of: 2026-09-30", "as_of: 26-09-30")]);
+    let (line, col) = position(&text, "26-09-30");
+    let expected = format!(
+        "pipeline.yaml:{line}:{col}: error[E001]: invalid as-of `26-09-30`: expected a date like \
+         2026-09-30 or `latest`"
+    );
+    assert!(err.contains(&expected), "expected `{expected}` in:\n{err}");
+}

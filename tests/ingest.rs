@@ -709,12 +709,49 @@ fn a_headerless_tsv_names_its_fields_and_rejects_ragged_records() {
 }
 
 #[test]
-fn an_unterminated_quote_rejects_the_rest_of_the_file_as_one_record() {
+fn an_unterminated_quote_stops_the_run_unless_it_opens_on_the_last_line() {
     let dir = ragged_fixture();
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // A quote left open swallows the rest of the file into one record: the run stops
+    // naming the line, rather than rejecting one record and losing the lines after it
+    // (they would not even count against `max_reject_rate`).
     write(
         dir.path(),
         "data/ragged.csv",
-        "id,name,amount\n1,a,10\n2,\"open,20\n3,c,30\n",
+        "id,name,amount\n1,a,10\n2,\"b,20\n3,c,30\n4,d,40\n",
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: `{}`: line 3: a quoted value opened in this record is never closed, so \
+             lines 3 to 5 would be read as one record; close the quote (a quote inside a \
+             quoted value is written twice: `\"\"`)",
+            dir.path().join("data/ragged.csv").display()
+        )
+    );
+    let db = open_db(&dir.path().join("out/w.duckdb"));
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM ragged"),
+        "3",
+        "the table keeps the previous load"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT status, (reason LIKE '%line 3: a quoted value opened%')::VARCHAR
+             FROM salespipe.run_log ORDER BY run_id DESC LIMIT 1"
+        ),
+        vec![vec!["failed", "true"]]
+    );
+    drop(db);
+    // Opened on the last line, it swallows nothing: that record alone is a reject.
+    write(
+        dir.path(),
+        "data/ragged.csv",
+        "id,name,amount\n1,a,10\n2,\"open,20\n",
     );
     salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
     let db = open_db(&dir.path().join("out/w.duckdb"));
@@ -722,13 +759,13 @@ fn an_unterminated_quote_rejects_the_rest_of_the_file_as_one_record() {
         rows(
             &db,
             "SELECT line::VARCHAR, rule, message, raw_text FROM salespipe.rejects
-             WHERE source = 'ragged'"
+             WHERE source = 'ragged' AND run_id = (SELECT max(run_id) FROM salespipe.run_log)"
         ),
         vec![vec![
             "3",
             "parse",
             "a quoted value is not closed, or text follows its closing quote",
-            "2,\"open,20\n3,c,30"
+            "2,\"open,20"
         ]]
     );
     assert_eq!(rows(&db, "SELECT id::VARCHAR FROM ragged"), vec![vec!["1"]]);
@@ -778,36 +815,6 @@ fn a_file_where_no_record_fits_the_header_stops_the_run() {
         scalar(&db, "SELECT count(*)::VARCHAR FROM ragged"),
         "3",
         "the table keeps the previous load"
-    );
-    drop(db);
-    // A quote left open swallows the rest of the file: the run stops naming the line
-    // rather than rejecting one record and losing the lines after it.
-    write(
-        dir.path(),
-        "data/ragged.csv",
-        "id,name,amount\n1,a,10\n2,\"b,20\n3,c,30\n4,d,40\n",
-    );
-    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        err.trim_end(),
-        format!(
-            "error: `{}`: line 3: a quoted value opened in this record is never closed, so \
-             lines 3 to 5 would be read as one record; close the quote (a quote inside a \
-             quoted value is written twice: `\"\"`)",
-            dir.path().join("data/ragged.csv").display()
-        )
-    );
-    let db = open_db(&dir.path().join("out/w.duckdb"));
-    assert_eq!(scalar(&db, "SELECT count(*)::VARCHAR FROM ragged"), "3");
-    assert_eq!(
-        rows(
-            &db,
-            "SELECT status, (reason LIKE '%line 3: a quoted value opened%')::VARCHAR
-             FROM salespipe.run_log ORDER BY run_id DESC LIMIT 1"
-        ),
-        vec![vec!["failed", "true"]]
     );
     drop(db);
     // Text that is not UTF-8 stops the run at the first bad byte.

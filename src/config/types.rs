@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -90,11 +90,25 @@ impl std::str::FromStr for AsOf {
         if s.eq_ignore_ascii_case("latest") {
             return Ok(AsOf::Latest);
         }
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(AsOf::Date)
-            .map_err(|_| {
-                format!("invalid as-of `{s}`: expected a date like 2026-09-30 or `latest`")
-            })
+        // Exactly YYYY-MM-DD: chrono alone takes `26-09-30` as the year 26. Years outside
+        // 1900-2199 are refused too: the date spines of the models would run for ages.
+        let shaped = s.len() == 10
+            && s.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        let invalid =
+            || format!("invalid as-of `{s}`: expected a date like 2026-09-30 or `latest`");
+        let date = shaped
+            .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .flatten()
+            .ok_or_else(invalid)?;
+        if !(1900..=2199).contains(&date.year()) {
+            return Err(format!(
+                "invalid as-of `{s}`: the year must be between 1900 and 2199"
+            ));
+        }
+        Ok(AsOf::Date(date))
     }
 }
 
@@ -830,4 +844,42 @@ fn default_vs_target_name() -> String {
 
 fn default_total_level() -> String {
     "total".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_is_exactly_a_four_digit_year_date_or_latest() {
+        let date = |s: &str| s.parse::<AsOf>();
+        assert_eq!(
+            date("2026-09-30"),
+            Ok(AsOf::Date(NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()))
+        );
+        assert_eq!(date(" Latest "), Ok(AsOf::Latest));
+        for bad in [
+            "26-09-30",
+            "2026-9-30",
+            "2026-09-31",
+            "20260930",
+            "2026-09-30x",
+            "",
+        ] {
+            assert_eq!(
+                date(bad),
+                Err(format!(
+                    "invalid as-of `{}`: expected a date like 2026-09-30 or `latest`",
+                    bad.trim()
+                )),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            date("9999-12-31"),
+            Err("invalid as-of `9999-12-31`: the year must be between 1900 and 2199".into())
+        );
+        assert!(date("1899-12-31").is_err());
+        assert!(date("2199-12-31").is_ok());
+    }
 }

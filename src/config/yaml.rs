@@ -27,12 +27,21 @@ pub struct Pos {
 /// Deserialises `text` (the content of `file`) into `T`, reporting the first syntax or
 /// type error with its line and column.
 pub fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, ConfigError> {
-    serde_yaml::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
+    serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(text)).map_err(|e| {
+        let path = e.path().to_string();
+        let e = e.into_inner();
         let raw = e.to_string();
+        // serde_yaml places an error that a value's own conversion raises (an as-of that
+        // is not a date) at the start of the enclosing mapping; the path to the value
+        // finds the value itself (the key, for an unknown field).
+        let (line, column) =
+            match Positions::index(text).exact(&path, raw.contains("unknown field")) {
+                Some(p) => (p.line, p.column),
+                None => e
+                    .location()
+                    .map(|l| (l.line(), l.column()))
+                    .unwrap_or((0, 0)),
+            };
         // serde_yaml appends " at line L column C"; the diagnostic carries it already.
         let message = match raw.find(" at line ") {
             Some(i) => raw[..i].to_string(),
@@ -103,6 +112,16 @@ impl Positions {
     /// ancestor that exists.
     pub fn key(&self, path: &str) -> Pos {
         self.lookup(&self.keys, path)
+    }
+
+    /// Position of the value (or, with `key`, of the key) at exactly `path`.
+    pub fn exact(&self, path: &str, key: bool) -> Option<Pos> {
+        let (first, second) = if key {
+            (&self.keys, &self.values)
+        } else {
+            (&self.values, &self.keys)
+        };
+        first.get(path).or_else(|| second.get(path)).copied()
     }
 
     /// Position of the value at `path` (falls back like [`Positions::key`]).
