@@ -29,10 +29,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 .map(|s| s.parse::<AsOf>().map_err(Error::Usage))
                 .transpose()?;
             let vars = parse_vars(&vars)?;
-            let pipeline = config::load(&pipeline)?;
+            let loaded = config::load(&pipeline);
             let now = chrono::Local::now().naive_local();
             if dry_run {
-                return plan(&pipeline, as_of, now.date(), vars, &select, false);
+                return plan(&loaded?, as_of, now.date(), vars, &select, false);
             }
             let opts = RunOptions {
                 as_of,
@@ -43,16 +43,32 @@ pub fn run(cli: Cli) -> Result<()> {
                 full_refresh,
                 select,
             };
-            let summary = run::run(&pipeline, &opts)?;
+            let outcome = match loaded {
+                Ok(p) => run::run(&p, &opts),
+                // A configuration that parses names its warehouse: the failure is
+                // recorded there when it exists.
+                Err(e) => {
+                    let error = Error::from(e);
+                    let summary =
+                        config::locate_warehouse(&pipeline).and_then(|(name, db, file_as_of)| {
+                            let as_of = run::fixed_as_of(file_as_of, &opts);
+                            run::record_early_failure(&db, &name, as_of, &error, &opts)
+                        });
+                    Err(Box::new(run::Failed { error, summary }))
+                }
+            };
             if let Some(path) = summary_json {
-                let json = serde_json::to_string_pretty(&summary)
-                    .map_err(|e| Error::Run(e.to_string()))?;
-                std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+                write_summary(&path, &outcome)?;
             }
-            if !quiet {
-                print!("{}", run::render_summary(&summary));
+            match outcome {
+                Ok(summary) => {
+                    if !quiet {
+                        print!("{}", run::render_summary(&summary));
+                    }
+                    Ok(())
+                }
+                Err(failed) => Err(failed.error),
             }
-            Ok(())
         }
         Command::Models { pipeline, json } => {
             let p = config::load(&pipeline)?;
@@ -282,6 +298,37 @@ fn models_json(graph: &ModelGraph) -> Result<String> {
     serde_json::to_string_pretty(&nodes)
         .map(|s| s + "\n")
         .map_err(|e| Error::Run(e.to_string()))
+}
+
+/// Writes `--summary-json`: the run's summary, also for a failed run (with its reason
+/// and exit code; `run_id` is null when the failure could not be recorded).
+fn write_summary(
+    path: &std::path::Path,
+    outcome: &std::result::Result<run::RunSummary, Box<run::Failed>>,
+) -> Result<()> {
+    let value = match outcome {
+        Ok(summary) => serde_json::to_value(summary),
+        Err(failed) => {
+            let reason = failed.error.to_string();
+            let mut v = match &failed.summary {
+                Some(s) => serde_json::to_value(s),
+                None => Ok(serde_json::json!({
+                    "run_id": null,
+                    "status": "failed",
+                    "reason": reason,
+                })),
+            };
+            if let Ok(serde_json::Value::Object(map)) = &mut v {
+                map.insert("status".into(), "failed".into());
+                map.insert("reason".into(), reason.into());
+                map.insert("exit_code".into(), failed.error.exit_code().into());
+            }
+            v
+        }
+    }
+    .map_err(|e| Error::Run(e.to_string()))?;
+    let json = serde_json::to_string_pretty(&value).map_err(|e| Error::Run(e.to_string()))?;
+    std::fs::write(path, json).map_err(|e| Error::io(path, e))
 }
 
 fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>> {

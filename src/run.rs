@@ -14,6 +14,9 @@
 //! 6. a second transaction closes the run log row with counts, rejects, duplicates,
 //!    anomalies and data-test failures, whether the run succeeded or not.
 //!
+//! A run stopped before step 1 (its configuration or model graph is wrong) is logged as
+//! failed when the warehouse exists ([`record_early_failure`]).
+//!
 //! With `--select`, only the selected models are rebuilt, tested and exported; the
 //! sources load as usual (their files are read only when they changed), and the other
 //! models stay as they are.
@@ -117,20 +120,56 @@ pub struct RunSummary {
     pub elapsed_seconds: f64,
 }
 
+/// A failed run: the error, and the summary recorded in the run log (`None` when
+/// nothing could be recorded, e.g. no warehouse yet or another run holding it).
+#[derive(Debug)]
+pub struct Failed {
+    /// Why the run failed.
+    pub error: Error,
+    /// The failed run's summary, as written to the run log.
+    pub summary: Option<RunSummary>,
+}
+
+impl From<Error> for Box<Failed> {
+    fn from(error: Error) -> Box<Failed> {
+        Box::new(Failed {
+            error,
+            summary: None,
+        })
+    }
+}
+
 /// Runs the pipeline. `Ok` carries the summary of a successful run; a failed run
-/// returns the error after recording it in the run log.
-pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
+/// returns the error after recording it in the run log (a failure before any data is
+/// touched, such as a model that refs nothing, is recorded when the warehouse exists).
+pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSummary, Box<Failed>> {
     let clock = Instant::now();
     let sources: Vec<String> = pipeline
         .sources
         .iter()
         .map(|s| s.config.name.clone())
         .collect();
-    let graph = crate::forecast::node::discover(pipeline)?;
-    let selected = if opts.select.is_empty() {
-        None
-    } else {
-        Some(models::select::resolve(&graph, &sources, &opts.select)?)
+    let prepared = (|| -> Result<_> {
+        let graph = crate::forecast::node::discover(pipeline)?;
+        let selected = if opts.select.is_empty() {
+            None
+        } else {
+            Some(models::select::resolve(&graph, &sources, &opts.select)?)
+        };
+        Ok((graph, selected))
+    })();
+    let (graph, selected) = match prepared {
+        Ok(p) => p,
+        Err(error) => {
+            let summary = record_early_failure(
+                &pipeline.database,
+                &pipeline.config.name,
+                fixed_as_of(pipeline.config.as_of, opts),
+                &error,
+                opts,
+            );
+            return Err(Box::new(Failed { error, summary }));
+        }
     };
     let w = &pipeline.config.warehouse;
     let settings = EngineSettings {
@@ -151,7 +190,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
     let mut summary = RunSummary {
         run_id,
         pipeline: pipeline.config.name.clone(),
-        as_of: None,
+        as_of: fixed_as_of(pipeline.config.as_of, opts),
         status: RunStatus::Succeeded.as_str().into(),
         reason: None,
         sources: Vec::new(),
@@ -201,7 +240,31 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
         &json,
         now_after(opts, clock),
     )?;
-    result?;
+    if let Err(error) = result {
+        return Err(Box::new(Failed {
+            error,
+            summary: Some(summary),
+        }));
+    }
+    if let Err(error) = publish_meta(&wh, pipeline, &graph, &mut summary) {
+        return Err(Box::new(Failed {
+            error,
+            summary: Some(summary),
+        }));
+    }
+    summary.elapsed_seconds = clock.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// Exports the run-log tables BI tools read (rejects; test failures, warnings and
+/// anomalies when the pipeline can have them) after a successful run.
+fn publish_meta(
+    wh: &Warehouse,
+    pipeline: &Pipeline,
+    graph: &ModelGraph,
+    summary: &mut RunSummary,
+) -> Result<()> {
+    let run_id = summary.run_id;
     // The rejects (and warnings or anomalies, when a source has warn or outlier rules) of
     // every run, for BI tools; outside the data transaction because the log transaction
     // writes them.
@@ -229,7 +292,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
             order_by: &[],
             description: None,
         };
-        exports.push(export::stage(&wh, &pipeline.parquet_dir, &spec, run_id)?);
+        exports.push(export::stage(wh, &pipeline.parquet_dir, &spec, run_id)?);
     }
     let info = PublishInfo {
         pipeline: &pipeline.config.name,
@@ -242,8 +305,69 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunSummary> {
     summary
         .files_written
         .push(pipeline.parquet_dir.join(export::MANIFEST));
-    summary.elapsed_seconds = clock.elapsed().as_secs_f64();
-    Ok(summary)
+    Ok(())
+}
+
+/// The as-of date known before any data is read: the command line's, else the
+/// pipeline's, else today; `None` for `latest`, which the loaded data decides.
+pub fn fixed_as_of(pipeline_as_of: Option<AsOf>, opts: &RunOptions) -> Option<NaiveDate> {
+    match opts.as_of.or(pipeline_as_of) {
+        Some(AsOf::Date(d)) => Some(d),
+        None => Some(opts.today),
+        Some(AsOf::Latest) => None,
+    }
+}
+
+/// Records a run that failed before its run log row was opened (its configuration or
+/// model graph is wrong) as a failed run with the reason, when the warehouse file
+/// exists: an invalid configuration creates nothing. Nothing is recorded, with a
+/// warning, when another run holds the warehouse. Returns the recorded summary.
+pub fn record_early_failure(
+    database: &Path,
+    pipeline: &str,
+    as_of: Option<NaiveDate>,
+    error: &Error,
+    opts: &RunOptions,
+) -> Option<RunSummary> {
+    if !database.is_file() {
+        return None;
+    }
+    let record = || -> Result<RunSummary> {
+        let owner = format!("pipeline `{pipeline}` started {}", opts.started_at);
+        let _lock = RunLock::acquire(database, &owner)?;
+        let wh = Warehouse::open(database, &EngineSettings::default(), Path::new(""))?;
+        let run_id = wh.start_run(pipeline, opts.started_at)?;
+        let summary = RunSummary {
+            run_id,
+            pipeline: pipeline.to_string(),
+            as_of,
+            status: RunStatus::Failed.as_str().into(),
+            reason: Some(error.to_string()),
+            sources: Vec::new(),
+            models: Vec::new(),
+            selected: None,
+            tests: Vec::new(),
+            files_written: Vec::new(),
+            elapsed_seconds: 0.0,
+        };
+        let json = serde_json::to_string(&summary).unwrap_or_default();
+        wh.finish_run(
+            run_id,
+            as_of,
+            RunStatus::Failed,
+            summary.reason.as_deref(),
+            &json,
+            opts.started_at,
+        )?;
+        Ok(summary)
+    };
+    match record() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!("could not record the failed run in the run log: {e}");
+            None
+        }
+    }
 }
 
 fn now_after(opts: &RunOptions, clock: Instant) -> NaiveDateTime {
@@ -629,10 +753,9 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
 /// Command line, then the pipeline's `as_of`, then `today`; `latest` reads the maximum
 /// of `latest_from` in the freshly loaded data.
 fn resolve_as_of(wh: &Warehouse, pipeline: &Pipeline, opts: &RunOptions) -> Result<NaiveDate> {
-    match opts.as_of.or(pipeline.config.as_of) {
-        Some(AsOf::Date(d)) => Ok(d),
-        None => Ok(opts.today),
-        Some(AsOf::Latest) => {
+    match fixed_as_of(pipeline.config.as_of, opts) {
+        Some(d) => Ok(d),
+        None => {
             let target = pipeline.config.latest_from.as_deref().unwrap_or_default();
             let (src, col) = target.split_once('.').ok_or_else(|| {
                 Error::Usage(

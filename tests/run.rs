@@ -366,6 +366,136 @@ fn a_failing_model_rolls_back_and_is_logged() {
 }
 
 #[test]
+fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse_exists() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let summary = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join(name)).unwrap()).unwrap()
+    };
+    // No warehouse yet: a configuration error creates none, and the summary still says
+    // why the run failed (not recorded anywhere else, so no run id).
+    let pipeline = d.join("pipeline.yaml");
+    let good = std::fs::read_to_string(&pipeline).unwrap();
+    std::fs::write(
+        &pipeline,
+        good.replace("path: data/order_lines.csv", "path: data/missing.csv"),
+    )
+    .unwrap();
+    let args = [
+        "run",
+        "pipeline.yaml",
+        "--quiet",
+        "--summary-json",
+        "s1.json",
+    ];
+    assert_eq!(salespipe(d, &args).status.code(), Some(2));
+    assert!(!d.join("out/warehouse.duckdb").exists());
+    let s = summary("s1.json");
+    assert_eq!(
+        (&s["status"], &s["run_id"], &s["exit_code"]),
+        (&"failed".into(), &serde_json::Value::Null, &2.into())
+    );
+    assert!(
+        s["reason"].as_str().unwrap().contains("no file matches"),
+        "{s}"
+    );
+
+    // With a warehouse, the same error is a failed run in the run log, with its as-of,
+    // and the data is untouched.
+    std::fs::write(&pipeline, &good).unwrap();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    std::fs::write(
+        &pipeline,
+        good.replace("path: data/order_lines.csv", "path: data/missing.csv"),
+    )
+    .unwrap();
+    let args = [
+        "run",
+        "pipeline.yaml",
+        "--quiet",
+        "--summary-json",
+        "s2.json",
+    ];
+    assert_eq!(salespipe(d, &args).status.code(), Some(2));
+    let s = summary("s2.json");
+    assert_eq!((&s["status"], &s["run_id"]), (&"failed".into(), &2.into()));
+    // A model that refs nothing fails before any data is read: logged the same way.
+    std::fs::write(&pipeline, &good).unwrap();
+    std::fs::write(
+        d.join("sql/models/marts/zz_orphan.sql"),
+        "SELECT * FROM {{ ref(\"nowhere\") }}",
+    )
+    .unwrap();
+    let args = [
+        "run",
+        "pipeline.yaml",
+        "--quiet",
+        "--summary-json",
+        "s3.json",
+    ];
+    assert_eq!(salespipe(d, &args).status.code(), Some(2));
+    std::fs::remove_file(d.join("sql/models/marts/zz_orphan.sql")).unwrap();
+    // A run that fails on its data: the summary is the logged one.
+    std::fs::write(
+        d.join("sql/models/marts/zz_broken.sql"),
+        "SELECT no_such_column FROM {{ ref(\"orders\") }}",
+    )
+    .unwrap();
+    let args = [
+        "run",
+        "pipeline.yaml",
+        "--quiet",
+        "--summary-json",
+        "s4.json",
+    ];
+    assert_eq!(salespipe(d, &args).status.code(), Some(1));
+    let s = summary("s4.json");
+    assert_eq!(
+        (&s["status"], &s["run_id"], &s["as_of"], &s["exit_code"]),
+        (&"failed".into(), &4.into(), &"2026-09-30".into(), &1.into())
+    );
+    assert!(
+        s["reason"].as_str().unwrap().contains("no_such_column"),
+        "{s}"
+    );
+    assert!(
+        s["sources"].as_array().is_some_and(|a| !a.is_empty()),
+        "{s}"
+    );
+
+    let db = open_db(&d.join("out/warehouse.duckdb"));
+    let log = rows(
+        &db,
+        "SELECT run_id::VARCHAR, as_of::VARCHAR, status FROM salespipe.run_log ORDER BY run_id",
+    );
+    assert_eq!(
+        log,
+        vec![
+            vec!["1", "2026-09-30", "succeeded"],
+            vec!["2", "2026-09-30", "failed"],
+            vec!["3", "2026-09-30", "failed"],
+            vec!["4", "2026-09-30", "failed"],
+        ]
+    );
+    let reasons = rows(
+        &db,
+        "SELECT reason FROM salespipe.run_log WHERE run_id IN (2, 3) ORDER BY run_id",
+    );
+    assert!(
+        reasons[0][0].contains("no file matches `data/missing.csv`"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1][0].contains("refs unknown relation `nowhere`"),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM order_lines"),
+        "6"
+    );
+}
+
+#[test]
 fn a_failing_export_rolls_back_and_is_logged() {
     let dir = fixture("tiny");
     salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);

@@ -11,4 +11,4 @@ pub mod validate;
 pub mod yaml;
 
 pub use types::*;
-pub use validate::{load, Pipeline, ResolvedForecast, ResolvedSource};
+pub use validate::{load, locate_warehouse, Pipeline, ResolvedForecast, ResolvedSource};

@@ -105,6 +105,23 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
     .check(config)
 }
 
+/// `p` resolved against the folder of the pipeline file `file`, absolute.
+fn resolve_against(file: &Path, p: &str) -> PathBuf {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let joined = dir.join(p);
+    normalize(&std::path::absolute(&joined).unwrap_or(joined))
+}
+
+/// The pipeline's name, warehouse file and `as_of`, when the file at `path` parses
+/// (whether or not it validates): where a run that fails on its configuration is
+/// recorded.
+pub fn locate_warehouse(path: &Path) -> Option<(String, PathBuf, Option<AsOf>)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let config: PipelineFile = yaml::parse(&text, path).ok()?;
+    let database = resolve_against(path, &config.warehouse.database);
+    Some((config.name, database, config.as_of))
+}
+
 struct Checker<'a> {
     file: &'a Path,
     text: &'a str,
@@ -165,9 +182,7 @@ impl Checker<'_> {
     /// An absolute, lexically normalised path: relative paths resolve against the
     /// pipeline file's folder.
     fn resolve(&self, p: &str) -> PathBuf {
-        let dir = self.file.parent().unwrap_or(Path::new("."));
-        let joined = dir.join(p);
-        normalize(&std::path::absolute(&joined).unwrap_or(joined))
+        resolve_against(self.file, p)
     }
 
     fn check(mut self, config: PipelineFile) -> Result<Pipeline, ConfigError> {
