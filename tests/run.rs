@@ -204,6 +204,12 @@ fn tiny_company_end_to_end() {
     let md =
         std::fs::read_to_string(dir.path().join("out/reports/monthly_sales-2026-09.md")).unwrap();
     assert!(
+        md.contains("| Net sales | 402.54 | 190.00 | 111.9 % |"),
+        "{md}"
+    );
+    // No returns in the tiny company: net revenue after returns is the same.
+    assert!(md.contains("| Returns | 0.00 | 0.00 | |"), "{md}");
+    assert!(
         md.contains("| Net revenue | 402.54 | 190.00 | 111.9 % |"),
         "{md}"
     );
@@ -235,7 +241,7 @@ fn as_of_on_the_command_line_wins() {
     );
     let md =
         std::fs::read_to_string(dir.path().join("out/reports/monthly_sales-2026-08.md")).unwrap();
-    assert!(md.contains("| Net revenue | 190.00 |"), "{md}");
+    assert!(md.contains("| Net sales | 190.00 |"), "{md}");
     // `latest` is the newest loaded order date: 2026-09-10 (SO-3; SO-5 was rejected).
     salespipe_ok(
         dir.path(),

@@ -337,6 +337,20 @@ fn report_month_matches_the_independent_cross_check() {
     let net = expected["total"]["net_revenue"].as_str().unwrap();
     let formatted = salespipe::util::format_decimal(net.parse().unwrap(), 2);
     assert!(
+        md.contains(&format!("| Net sales | {formatted} |")),
+        "{formatted} not in\n{md}"
+    );
+    // Net revenue after returns is the KPI figure, cross-checked independently too.
+    let after_returns = expected["kpi"]["sales_by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["month"] == "2026-09-01")
+        .unwrap()["net_revenue"]
+        .as_str()
+        .unwrap();
+    let formatted = salespipe::util::format_decimal(after_returns.parse().unwrap(), 2);
+    assert!(
         md.contains(&format!("| Net revenue | {formatted} |")),
         "{formatted} not in\n{md}"
     );
