@@ -1363,3 +1363,43 @@ fn a_changed_declaration_reads_the_source_again() {
         ]
     );
 }
+
+#[test]
+fn a_utf16_file_is_named_as_such_and_loads_when_declared() {
+    let dir = ragged_fixture();
+    let d = dir.path();
+    // "id,name,amount\n1,Zoë,10\n2,Łódź,20\n" as UTF-16LE with its byte-order mark.
+    let text = "id,name,amount\n1,Zoë,10\n2,Łódź,20\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    write(d, "data/ragged.csv", bytes);
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        format!(
+            "error: `{}`: starts with a UTF-16 byte-order mark, but source `ragged` is read as \
+             UTF-8; set `encoding: utf-16le`",
+            d.join("data/ragged.csv").display()
+        )
+    );
+    let pipeline = std::fs::read_to_string(d.join("pipeline.yaml")).unwrap();
+    write(
+        d,
+        "pipeline.yaml",
+        pipeline.replacen(
+            "path: data/ragged.csv\n",
+            "path: data/ragged.csv\n    encoding: utf-16le\n",
+            1,
+        ),
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT id::VARCHAR, name, amount::VARCHAR FROM ragged ORDER BY id"
+        ),
+        vec![vec!["1", "Zoë", "10"], vec!["2", "Łódź", "20"]]
+    );
+}

@@ -161,6 +161,13 @@ pub enum Encoding {
     Gbk,
     /// GB18030, the superset of GBK.
     Gb18030,
+    /// UTF-16, little-endian (what Windows tools call "Unicode"), with or without a
+    /// byte-order mark.
+    #[serde(rename = "utf-16le")]
+    Utf16Le,
+    /// UTF-16, big-endian, with or without a byte-order mark.
+    #[serde(rename = "utf-16be")]
+    Utf16Be,
 }
 
 /// Options of the XLSX reader.

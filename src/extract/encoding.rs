@@ -16,17 +16,38 @@ use tempfile::NamedTempFile;
 use crate::config::Encoding;
 use crate::error::{Error, Result};
 
+/// The UTF-16 encoding whose byte-order mark starts the file at `path`, if any.
+pub fn utf16_bom(path: &Path) -> Result<Option<Encoding>> {
+    let mut head = [0u8; 2];
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let n = file
+        .take(2)
+        .read(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(match (n, head) {
+        (2, [0xFF, 0xFE]) => Some(Encoding::Utf16Le),
+        (2, [0xFE, 0xFF]) => Some(Encoding::Utf16Be),
+        _ => None,
+    })
+}
+
 /// Transcodes `path` from `encoding` into a temporary UTF-8 file.
 pub fn to_utf8(path: &Path, encoding: Encoding) -> Result<NamedTempFile> {
     let enc = match encoding {
         Encoding::Gbk => GBK,
         Encoding::Gb18030 => GB18030,
         Encoding::Utf8 => encoding_rs::UTF_8,
+        Encoding::Utf16Le => encoding_rs::UTF_16LE,
+        Encoding::Utf16Be => encoding_rs::UTF_16BE,
     };
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut out = NamedTempFile::new().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    let mut decoder = enc.new_decoder_without_bom_handling();
+    // A UTF-16 byte-order mark is dropped (the readers would see U+FEFF otherwise).
+    let mut decoder = match encoding {
+        Encoding::Utf16Le | Encoding::Utf16Be => enc.new_decoder_with_bom_removal(),
+        _ => enc.new_decoder_without_bom_handling(),
+    };
     let mut buf = vec![0u8; 1 << 20];
     let mut text = String::with_capacity(1 << 21);
     let mut offset: u64 = 0;

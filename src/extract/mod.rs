@@ -98,6 +98,20 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource, checker: &Checker) -> Re
                 cfg.name
             )));
         }
+        // A UTF-16 file read as UTF-8 would only show as missing columns.
+        if cfg.encoding == Encoding::Utf8 && !matches!(cfg.format, Format::Parquet | Format::Xlsx) {
+            if let Some(found) = encoding::utf16_bom(file)? {
+                let name = match found {
+                    Encoding::Utf16Be => "utf-16be",
+                    _ => "utf-16le",
+                };
+                return Err(Error::Run(format!(
+                    "`{label}`: starts with a UTF-16 byte-order mark, but source `{}` is read \
+                     as UTF-8; set `encoding: {name}`",
+                    cfg.name
+                )));
+            }
+        }
         // A transcoded copy lives as long as this iteration.
         let utf8 = match (cfg.format, cfg.encoding) {
             (Format::Parquet | Format::Xlsx, _) | (_, Encoding::Utf8) => None,
