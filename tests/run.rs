@@ -502,6 +502,30 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
 }
 
 #[test]
+fn a_report_query_error_is_placed_in_its_file() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let query = d.join("sql/reports/monthly_totals.sql");
+    let text = std::fs::read_to_string(&query)
+        .unwrap()
+        .replace("sum(units) AS units", "sum(unitz) AS units");
+    std::fs::write(&query, &text).unwrap();
+    let at = text.find("unitz").unwrap();
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').unwrap();
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!(
+        "error: {}:{line}:{column}: report `monthly_sales` query `totals`: Binder Error: \
+         Referenced column \"unitz\" not found",
+        query.display()
+    );
+    assert!(err.starts_with(&want), "expected `{want}` in\n{err}");
+}
+
+#[test]
 fn a_failing_export_rolls_back_and_is_logged() {
     let dir = fixture("tiny");
     salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);

@@ -93,7 +93,9 @@ fn caret(error: &str, query: &str) -> Option<(usize, usize, usize)> {
     }
     let snippet = snippet.strip_suffix("...").unwrap_or(snippet);
     let qline = query.lines().nth(n - 1)?;
-    let offset = qline.find(snippet).unwrap_or(0);
+    // An excerpt that is not on its line is not to be trusted (DuckDB sometimes points
+    // into another part of the statement): the caller falls back to the quoted name.
+    let offset = qline.find(snippet)?;
     Some((n, offset + in_snippet, width))
 }
 
@@ -232,6 +234,16 @@ mod tests {
             l.message,
             "Binder Error: Referenced column \"no_such_column\" not found in FROM clause! Candidate bindings: \"a\""
         );
+    }
+
+    #[test]
+    fn an_excerpt_that_is_not_on_its_line_falls_back_to_the_name() {
+        // DuckDB 2.0 sometimes cites another part of the statement (here line 3 for an
+        // error on line 2): the quoted column name places it instead.
+        let query = "SELECT\n  sum(unitz) AS units,\n  sum(b) AS b\nFROM t";
+        let err = "Binder Error: Referenced column \"unitz\" not found in FROM clause!\n\nLINE 3: ...sum(net) AS net\n                   ^^^^^";
+        let l = locate(err, query, 0, query);
+        assert_eq!((l.line, l.column), (2, 7));
     }
 
     #[test]

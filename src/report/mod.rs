@@ -98,14 +98,19 @@ pub fn render(
     for (name, path) in &report.queries {
         let sql = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let rows = run_query(wh, &sql, &params).map_err(|e| match e {
-            Error::Db { source, .. } => Error::db(
-                format!(
-                    "report `{}` query `{name}` ({})",
-                    report.config.name,
-                    path.display()
-                ),
-                source,
-            ),
+            // Placed in the query file, like a model's error.
+            Error::Db { source, .. } => {
+                let at = crate::models::locate::locate(&source.to_string(), &sql, 0, &sql);
+                let place = if at.line > 0 {
+                    format!("{}:{}:{}", path.display(), at.line, at.column)
+                } else {
+                    path.display().to_string()
+                };
+                Error::Run(format!(
+                    "{place}: report `{}` query `{name}`: {}",
+                    report.config.name, at.message
+                ))
+            }
             other => other,
         })?;
         data.insert(name.clone(), Value::Array(rows));
