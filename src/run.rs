@@ -720,9 +720,30 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         return Ok(reload(files));
     }
     let loaded_files = previous.keys().filter(|k| *k != CONFIG_ENTRY).count();
+    // A file is known by its path, or, when the project moved (another checkout, a
+    // renamed folder), by the content of a loaded file whose path is gone: without this
+    // an `append` source would append every file again.
+    let current: BTreeSet<String> = files
+        .iter()
+        .map(|f| f.path.to_string_lossy().into_owned())
+        .collect();
+    let mut gone: Vec<&String> = previous
+        .iter()
+        .filter(|(p, _)| *p != CONFIG_ENTRY && !current.contains(*p))
+        .map(|(_, h)| h)
+        .collect();
     let changed: Vec<Fingerprint> = files
         .iter()
-        .filter(|f| previous.get(f.path.to_string_lossy().as_ref()) != Some(&f.hash))
+        .filter(|f| match previous.get(f.path.to_string_lossy().as_ref()) {
+            Some(h) => h != &f.hash,
+            None => match gone.iter().position(|h| **h == f.hash) {
+                Some(i) => {
+                    gone.swap_remove(i);
+                    false
+                }
+                None => true,
+            },
+        })
         .cloned()
         .collect();
     Ok(match s.config.load {

@@ -522,6 +522,24 @@ fn an_appended_file_that_grew_is_not_appended_twice() {
 }
 
 #[test]
+fn a_moved_project_does_not_append_its_files_again() {
+    let dir = orders_fixture("append");
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    // The whole project moves (another checkout, a renamed folder): the manifest's
+    // paths no longer match, but the files are the same.
+    let parent = tempfile::tempdir().unwrap();
+    let moved = parent.path().join("moved");
+    std::fs::rename(dir.path(), &moved).unwrap();
+    let out = salespipe_ok(&moved, &["run", "pipeline.yaml"]);
+    assert!(out.contains("unchanged since the last load"), "{out}");
+    let db = open_db(&moved.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["B", "open"]]
+    );
+}
+
+#[test]
 fn a_second_run_on_a_locked_warehouse_is_refused() {
     let dir = orders_fixture("snapshot");
     std::fs::create_dir_all(dir.path().join("out")).unwrap();
