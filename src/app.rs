@@ -25,10 +25,25 @@ pub fn run(cli: Cli) -> Result<()> {
             select,
             dry_run,
         } => {
-            let as_of = as_of
+            // A usage error still replaces the summary a scheduler reads.
+            let usage = as_of
                 .map(|s| s.parse::<AsOf>().map_err(Error::Usage))
-                .transpose()?;
-            let vars = parse_vars(&vars)?;
+                .transpose()
+                .and_then(|a| Ok((a, parse_vars(&vars)?)));
+            let (as_of, vars) = match usage {
+                Ok(v) => v,
+                Err(error) => {
+                    let outcome: std::result::Result<run::RunSummary, _> =
+                        Err(Box::new(run::Failed {
+                            error,
+                            summary: None,
+                        }));
+                    if let Some(path) = &summary_json {
+                        write_summary(path, &outcome)?;
+                    }
+                    return outcome.map(|_| ()).map_err(|f| f.error);
+                }
+            };
             let loaded = config::load(&pipeline);
             let now = chrono::Local::now().naive_local();
             if dry_run {
@@ -99,6 +114,16 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Validate { pipeline } => {
             let p = config::load(&pipeline)?;
             let graph = discover(&p)?;
+            let as_of = match p.config.as_of {
+                Some(AsOf::Date(d)) => d,
+                _ => chrono::Local::now().date_naive(),
+            };
+            let syntax = models::plan::syntax_errors(&p, &graph, as_of);
+            if !syntax.is_empty() {
+                return Err(Error::Config(ConfigError {
+                    diagnostics: syntax,
+                }));
+            }
             for r in &p.reports {
                 crate::report::check_templates(r)?;
             }
@@ -319,8 +344,9 @@ fn write_summary(
                 })),
             };
             if let Ok(serde_json::Value::Object(map)) = &mut v {
-                map.insert("status".into(), "failed".into());
-                map.insert("reason".into(), reason.into());
+                // The status is the run log's: a run that committed and then failed to
+                // publish its run-log tables stays `succeeded`, with the error beside it.
+                map.insert("error".into(), reason.into());
                 map.insert("exit_code".into(), failed.error.exit_code().into());
             }
             v

@@ -149,18 +149,10 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
         .iter()
         .map(|s| s.config.name.clone())
         .collect();
-    let prepared = (|| -> Result<_> {
-        let graph = crate::forecast::node::discover(pipeline)?;
-        let selected = if opts.select.is_empty() {
-            None
-        } else {
-            Some(models::select::resolve(&graph, &sources, &opts.select)?)
-        };
-        Ok((graph, selected))
-    })();
-    let (graph, selected) = match prepared {
-        Ok(p) => p,
-        Err(error) => {
+    let graph = match crate::forecast::node::discover(pipeline) {
+        Ok(g) => g,
+        Err(e) => {
+            let error = Error::from(e);
             let summary = record_early_failure(
                 &pipeline.database,
                 &pipeline.config.name,
@@ -170,6 +162,12 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
             );
             return Err(Box::new(Failed { error, summary }));
         }
+    };
+    // A `--select` that names nothing is a usage error, not a run.
+    let selected = if opts.select.is_empty() {
+        None
+    } else {
+        Some(models::select::resolve(&graph, &sources, &opts.select)?)
     };
     let w = &pipeline.config.warehouse;
     let settings = EngineSettings {
@@ -720,30 +718,47 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         return Ok(reload(files));
     }
     let loaded_files = previous.keys().filter(|k| *k != CONFIG_ENTRY).count();
-    // A file is known by its path, or, when the project moved (another checkout, a
-    // renamed folder), by the content of a loaded file whose path is gone: without this
-    // an `append` source would append every file again.
-    let current: BTreeSet<String> = files
-        .iter()
-        .map(|f| f.path.to_string_lossy().into_owned())
-        .collect();
-    let mut gone: Vec<&String> = previous
-        .iter()
-        .filter(|(p, _)| *p != CONFIG_ENTRY && !current.contains(*p))
-        .map(|(_, h)| h)
-        .collect();
+    // A file is known by its path or, when none of the loaded files is where it was
+    // (the project moved: another checkout, a renamed folder), by its file name among
+    // them: without this an `append` source would append every file again.
+    let gone = previous
+        .keys()
+        .filter(|p| *p != CONFIG_ENTRY)
+        .all(|p| !Path::new(p).exists());
+    let relocated: BTreeMap<&str, &String> = if gone {
+        files
+            .iter()
+            .filter(|f| !previous.contains_key(f.path.to_string_lossy().as_ref()))
+            .filter_map(|f| {
+                let name = f.path.file_name()?;
+                let mut same = previous
+                    .iter()
+                    .filter(|(p, _)| Path::new(p.as_str()).file_name() == Some(name));
+                match (same.next(), same.next()) {
+                    (Some((_, hash)), None) => Some((f.path.to_str()?, hash)),
+                    _ => None,
+                }
+            })
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    if !relocated.is_empty() {
+        tracing::info!(
+            "`{}`: {} loaded file(s) found under a moved folder, matched by file name",
+            s.config.name,
+            relocated.len()
+        );
+    }
+    let known = |f: &Fingerprint| -> Option<&String> {
+        let path = f.path.to_string_lossy();
+        previous
+            .get(path.as_ref())
+            .or_else(|| relocated.get(path.as_ref()).copied())
+    };
     let changed: Vec<Fingerprint> = files
         .iter()
-        .filter(|f| match previous.get(f.path.to_string_lossy().as_ref()) {
-            Some(h) => h != &f.hash,
-            None => match gone.iter().position(|h| **h == f.hash) {
-                Some(i) => {
-                    gone.swap_remove(i);
-                    false
-                }
-                None => true,
-            },
-        })
+        .filter(|f| known(f) != Some(&f.hash))
         .cloned()
         .collect();
     Ok(match s.config.load {
@@ -752,11 +767,7 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         LoadMode::Incremental | LoadMode::Append if changed.is_empty() => None,
         // An appended file that changed (a log that grew) would append its old rows
         // twice: the source is rebuilt from all its files instead.
-        LoadMode::Append
-            if changed
-                .iter()
-                .any(|f| previous.contains_key(f.path.to_string_lossy().as_ref())) =>
-        {
+        LoadMode::Append if changed.iter().any(|f| known(f).is_some()) => {
             tracing::info!(
                 "`{}`: a file already appended has changed; rebuilding the source from all its files",
                 s.config.name

@@ -168,3 +168,31 @@ fn an_invalid_as_of_is_located_at_its_value() {
     );
     assert!(err.contains(&expected), "expected `{expected}` in:\n{err}");
 }
+
+#[test]
+fn validate_parses_the_sql_models() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    std::fs::write(
+        d.join("sql/models/marts/zz_syntax.sql"),
+        "-- materialized: view\nSELECT\n  CAST(sum(units AS BIGINT) AS u\nFROM {{ ref(\"orders\") }}\n",
+    )
+    .unwrap();
+    let out = salespipe(d, &["validate", "pipeline.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "sql/models/marts/zz_syntax.sql:3:18: error[E040]: model `zz_syntax`: Parser Error: \
+             syntax error at or near \"AS\""
+        ),
+        "{err}"
+    );
+    // Names are plan's to resolve: an unknown column parses.
+    std::fs::write(
+        d.join("sql/models/marts/zz_syntax.sql"),
+        "SELECT no_such_column FROM {{ ref(\"orders\") }}\n",
+    )
+    .unwrap();
+    salespipe_ok(d, &["validate", "pipeline.yaml"]);
+}

@@ -537,6 +537,20 @@ fn a_moved_project_does_not_append_its_files_again() {
         rows(&db, "SELECT id, status FROM orders ORDER BY id"),
         vec![vec!["A", "open"], vec!["B", "open"]]
     );
+    drop(db);
+    // The moved log then grows: known by its name, it is rebuilt, not appended twice.
+    write(
+        &moved,
+        "data/orders_2026-01-01.csv",
+        "id,status,updated_at\nA,open,2026-01-01 10:00:00\nB,open,2026-01-01 11:00:00\n\
+         C,open,2026-01-01 12:00:00\n",
+    );
+    salespipe_ok(&moved, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&moved.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["B", "open"], vec!["C", "open"]]
+    );
 }
 
 #[test]
@@ -1396,8 +1410,8 @@ fn a_utf16_file_is_named_as_such_and_loads_when_declared() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim_end(),
         format!(
-            "error: `{}`: starts with a UTF-16 byte-order mark, but source `ragged` is read as \
-             UTF-8; set `encoding: utf-16le`",
+            "error: `{}`: starts with a UTF-16LE byte-order mark, but source `ragged` is read \
+             as UTF-8; set `encoding: utf-16le`",
             d.join("data/ragged.csv").display()
         )
     );
@@ -1419,5 +1433,41 @@ fn a_utf16_file_is_named_as_such_and_loads_when_declared() {
             "SELECT id::VARCHAR, name, amount::VARCHAR FROM ragged ORDER BY id"
         ),
         vec![vec!["1", "Zoë", "10"], vec!["2", "Łódź", "20"]]
+    );
+    drop(db);
+    // Big-endian, with a bad record: its reject keeps its line.
+    let text = "id,name,amount\n1,Zoë,10\n2,x\n3,Łódź,30\n";
+    let mut bytes = vec![0xFE, 0xFF];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+    write(d, "data/ragged.csv", bytes);
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "starts with a UTF-16BE byte-order mark, but source `ragged` is read as UTF-16LE; \
+             set `encoding: utf-16be`"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pipeline = std::fs::read_to_string(d.join("pipeline.yaml")).unwrap();
+    write(
+        d,
+        "pipeline.yaml",
+        pipeline.replacen("encoding: utf-16le", "encoding: utf-16be", 1),
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id::VARCHAR, name FROM ragged ORDER BY id"),
+        vec![vec!["1", "Zoë"], vec!["3", "Łódź"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, message FROM salespipe.rejects
+             WHERE source = 'ragged' AND run_id = (SELECT max(run_id) FROM salespipe.run_log)"
+        ),
+        vec![vec!["3", "expected 3 fields, found 2"]]
     );
 }

@@ -440,7 +440,35 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
         "s3.json",
     ];
     assert_eq!(salespipe(d, &args).status.code(), Some(2));
+    let s = summary("s3.json");
+    assert_eq!((&s["status"], &s["run_id"]), (&"failed".into(), &3.into()));
     std::fs::remove_file(d.join("sql/models/marts/zz_orphan.sql")).unwrap();
+    // Usage errors (a bad --as-of, a --select naming nothing) are not runs: nothing is
+    // logged, but the summary a scheduler reads says so.
+    std::fs::write(d.join("s5.json"), "stale").unwrap();
+    let args = [
+        "run",
+        "pipeline.yaml",
+        "--quiet",
+        "--summary-json",
+        "s5.json",
+        "--as-of",
+        "26-09-30",
+    ];
+    assert_eq!(salespipe(d, &args).status.code(), Some(2));
+    let s = summary("s5.json");
+    assert_eq!(
+        (&s["status"], &s["run_id"], &s["exit_code"]),
+        (&"failed".into(), &serde_json::Value::Null, &2.into())
+    );
+    let args = [
+        "run",
+        "pipeline.yaml",
+        "--quiet",
+        "--select",
+        "no_such_model",
+    ];
+    assert_eq!(salespipe(d, &args).status.code(), Some(2));
     // A run that fails on its data: the summary is the logged one.
     std::fs::write(
         d.join("sql/models/marts/zz_broken.sql"),

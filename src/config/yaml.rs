@@ -34,14 +34,14 @@ pub fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, ConfigEr
         // serde_yaml places an error that a value's own conversion raises (an as-of that
         // is not a date) at the start of the enclosing mapping; the path to the value
         // finds the value itself (the key, for an unknown field).
-        let (line, column) =
-            match Positions::index(text).exact(&path, raw.contains("unknown field")) {
-                Some(p) => (p.line, p.column),
-                None => e
-                    .location()
-                    .map(|l| (l.line(), l.column()))
-                    .unwrap_or((0, 0)),
-            };
+        let unknown_field = raw.starts_with("unknown field `") || raw.contains(": unknown field `");
+        let (line, column) = match Positions::index(text).exact(&path, unknown_field) {
+            Some(p) => (p.line, p.column),
+            None => e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((0, 0)),
+        };
         // serde_yaml appends " at line L column C"; the diagnostic carries it already.
         let message = match raw.find(" at line ") {
             Some(i) => raw[..i].to_string(),

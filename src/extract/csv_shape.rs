@@ -450,6 +450,7 @@ fn scan(path: &Path, delim: u8, quote: u8, header_lines: i64, offsets: &[u64]) -
     let mut ln: i64 = 0;
     let mut line = Vec::new();
     let mut record_line: i64 = 0; // line where the current record starts
+    let mut last_text_line: i64 = 0; // last line that is not blank
     loop {
         line.clear();
         let n = reader
@@ -466,6 +467,9 @@ fn scan(path: &Path, delim: u8, quote: u8, header_lines: i64, offsets: &[u64]) -
         let starts_record = at_start && ln > header_lines && !body.is_empty();
         if starts_record {
             record_line = ln;
+        }
+        if !body.is_empty() {
+            last_text_line = ln;
         }
         let mut rejected_here = false;
         while next < offsets.len() && offsets[next] < end {
@@ -496,7 +500,8 @@ fn scan(path: &Path, delim: u8, quote: u8, header_lines: i64, offsets: &[u64]) -
     for l in &mut out.reject_lines[next..] {
         *l = ln;
     }
-    if state == State::Quoted && record_line > 0 && ln > record_line {
+    // Blank lines after the quote swallow nothing.
+    if state == State::Quoted && record_line > 0 && last_text_line > record_line {
         out.unclosed = Some((record_line, ln));
     }
     Ok(out)
@@ -597,6 +602,12 @@ mod tests {
         // Closed, or open only on the last line: no unclosed quote.
         assert_eq!(scan_text("h\n\"a\nb\",1\nc,2\n", 1, &[]).unclosed, None);
         assert_eq!(scan_text("h\na,1\n\"open,2\n", 1, &[]).unclosed, None);
+        assert_eq!(scan_text("h\na,1\n\"open,2\n\n\r\n", 1, &[]).unclosed, None);
+        // CRLF, and a title line skipped before the header.
+        assert_eq!(
+            scan_text("title\r\nh\r\na,1\r\n\"open,2\r\nb,3\r\n", 2, &[]).unclosed,
+            Some((4, 5))
+        );
         assert_eq!(
             scan_text("h\na,1\n\"open,2\nb,3\n", 1, &[]).unclosed,
             Some((3, 4))

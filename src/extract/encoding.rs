@@ -18,15 +18,15 @@ use crate::error::{Error, Result};
 
 /// The UTF-16 encoding whose byte-order mark starts the file at `path`, if any.
 pub fn utf16_bom(path: &Path) -> Result<Option<Encoding>> {
-    let mut head = [0u8; 2];
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let n = file
+    let mut head = Vec::with_capacity(2);
+    std::fs::File::open(path)
+        .map_err(|e| Error::io(path, e))?
         .take(2)
-        .read(&mut head)
+        .read_to_end(&mut head)
         .map_err(|e| Error::io(path, e))?;
-    Ok(match (n, head) {
-        (2, [0xFF, 0xFE]) => Some(Encoding::Utf16Le),
-        (2, [0xFE, 0xFF]) => Some(Encoding::Utf16Be),
+    Ok(match head.as_slice() {
+        [0xFF, 0xFE] => Some(Encoding::Utf16Le),
+        [0xFE, 0xFF] => Some(Encoding::Utf16Be),
         _ => None,
     })
 }

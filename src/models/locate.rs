@@ -197,7 +197,12 @@ fn quoted_name(error: &str) -> Option<String> {
 /// First whole-word occurrence of `word` in `text`, 1-based line and column.
 fn find_word(text: &str, word: &str) -> Option<(usize, usize)> {
     let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    for (i, line) in text.lines().enumerate() {
+    // Comment lines (a model's `-- description:` header names its columns) are skipped.
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim_start().starts_with("--"))
+    {
         for (j, _) in line.match_indices(word) {
             let before = line[..j].chars().next_back().is_none_or(|c| !is_word(c));
             let after = line[j + word.len()..]
@@ -240,10 +245,10 @@ mod tests {
     fn an_excerpt_that_is_not_on_its_line_falls_back_to_the_name() {
         // DuckDB 2.0 sometimes cites another part of the statement (here line 3 for an
         // error on line 2): the quoted column name places it instead.
-        let query = "SELECT\n  sum(unitz) AS units,\n  sum(b) AS b\nFROM t";
-        let err = "Binder Error: Referenced column \"unitz\" not found in FROM clause!\n\nLINE 3: ...sum(net) AS net\n                   ^^^^^";
+        let query = "-- unitz is a typo\nSELECT\n  sum(unitz) AS units,\n  sum(b) AS b\nFROM t";
+        let err = "Binder Error: Referenced column \"unitz\" not found in FROM clause!\n\nLINE 4: ...sum(net) AS net\n                   ^^^^^";
         let l = locate(err, query, 0, query);
-        assert_eq!((l.line, l.column), (2, 7));
+        assert_eq!((l.line, l.column), (3, 7));
     }
 
     #[test]

@@ -326,6 +326,42 @@ fn diag(
     }
 }
 
+/// Renders every SQL model of `graph` (as of `as_of`) and parses it with DuckDB's parser
+/// alone, no warehouse attached: the syntax errors `validate` reports, placed in the
+/// model file. Names are not resolved (that is `plan`'s binding).
+pub fn syntax_errors(pipeline: &Pipeline, graph: &ModelGraph, as_of: NaiveDate) -> Vec<Diagnostic> {
+    let mut vars = TemplateVars::new(as_of);
+    vars.vars = pipeline.config.vars.clone();
+    vars.fiscal_year_start_month = pipeline.config.fiscal_year_start_month;
+    let Ok(conn) = duckdb::Connection::open_in_memory() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for node in &graph.nodes {
+        let NodeKind::Sql { template } = &node.kind else {
+            continue;
+        };
+        let file = shown(&node.path);
+        let sql = match render::render(&node.name, &node.path, template, &node.deps, &vars) {
+            Ok(sql) => sql,
+            Err(e) => {
+                out.push(diag(&file, 0, 0, "E040", e.to_string()));
+                continue;
+            }
+        };
+        // Preparing parses before it binds; only the parser's verdict counts here.
+        if let Err(e) = conn.prepare(&sql) {
+            let msg = e.to_string();
+            if msg.starts_with("Parser Error") {
+                let at = locate(&msg, &sql, 0, template);
+                let message = format!("model `{}`: {}", node.name, at.message);
+                out.push(diag(&file, at.line, at.column, "E040", message));
+            }
+        }
+    }
+    out
+}
+
 /// A warning when `order_by` is given but no `unique` test covers it (checks a subset
 /// of its columns): rows tying on it may be written in either order from run to run,
 /// so the Parquet files would not be byte-identical.

@@ -48,5 +48,5 @@ SELECT
     CAST(converted AS BIGINT) AS converted,
     CAST(still_open AS BIGINT) AS still_open,
     CAST(converted / NULLIF(entered, 0) AS DECIMAL(18, 4)) AS conversion_pct,
-    row_number() OVER (PARTITION BY team, cohort_quarter ORDER BY converted / entered, step_no) = 1 AS is_bottleneck
+    row_number() OVER (PARTITION BY team, cohort_quarter ORDER BY converted / NULLIF(entered, 0), step_no) = 1 AS is_bottleneck
 FROM agg
