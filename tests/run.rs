@@ -527,6 +527,34 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
         scalar(&db, "SELECT count(*)::VARCHAR FROM order_lines"),
         "6"
     );
+    drop(db);
+    // Another run holds the warehouse: the failure is not logged (the holder owns it),
+    // and the summary says nothing was.
+    std::fs::write(
+        d.join("out/warehouse.duckdb.lock"),
+        format!("pid={}\npipeline `other`\n", std::process::id()),
+    )
+    .unwrap();
+    std::fs::write(
+        &pipeline,
+        good.replace("path: data/order_lines.csv", "path: data/missing.csv"),
+    )
+    .unwrap();
+    let args = [
+        "run",
+        "pipeline.yaml",
+        "--quiet",
+        "--summary-json",
+        "s6.json",
+    ];
+    assert_eq!(salespipe(d, &args).status.code(), Some(2));
+    assert_eq!(summary("s6.json")["run_id"], serde_json::Value::Null);
+    std::fs::remove_file(d.join("out/warehouse.duckdb.lock")).unwrap();
+    let db = open_db(&d.join("out/warehouse.duckdb"));
+    assert_eq!(
+        scalar(&db, "SELECT count(*)::VARCHAR FROM salespipe.run_log"),
+        "4"
+    );
 }
 
 #[test]
