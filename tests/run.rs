@@ -375,31 +375,30 @@ fn a_failing_model_rolls_back_and_is_logged() {
 fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse_exists() {
     let dir = fixture("tiny");
     let d = dir.path();
-    let summary = |name: &str| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(d.join(name)).unwrap()).unwrap()
-    };
-    // No warehouse yet: a configuration error creates none, and the summary still says
-    // why the run failed (not recorded anywhere else, so no run id).
     let pipeline = d.join("pipeline.yaml");
     let good = std::fs::read_to_string(&pipeline).unwrap();
-    std::fs::write(
-        &pipeline,
-        good.replace("path: data/order_lines.csv", "path: data/missing.csv"),
-    )
-    .unwrap();
-    let args = [
-        "run",
-        "pipeline.yaml",
-        "--quiet",
-        "--summary-json",
-        "s1.json",
-    ];
-    assert_eq!(salespipe(d, &args).status.code(), Some(2));
+    let missing = good.replace("path: data/order_lines.csv", "path: data/missing.csv");
+    let set_pipeline = |text: &str| std::fs::write(&pipeline, text).unwrap();
+    // Runs with `--summary-json NAME` and `extra`; the exit code and the summary.
+    let run = |name: &str, extra: &[&str]| -> (Option<i32>, serde_json::Value) {
+        let mut args = vec!["run", "pipeline.yaml", "--quiet", "--summary-json", name];
+        args.extend(extra);
+        let code = salespipe(d, &args).status.code();
+        let text = std::fs::read_to_string(d.join(name)).unwrap();
+        (code, serde_json::from_str(&text).unwrap())
+    };
+    let null = serde_json::Value::Null;
+    let failed: serde_json::Value = "failed".into();
+
+    // No warehouse yet: a configuration error creates none, and the summary still says
+    // why the run failed (not recorded anywhere else, so no run id).
+    set_pipeline(&missing);
+    let (code, s) = run("s1.json", &[]);
+    assert_eq!(code, Some(2));
     assert!(!d.join("out/warehouse.duckdb").exists());
-    let s = summary("s1.json");
     assert_eq!(
         (&s["status"], &s["run_id"], &s["exit_code"]),
-        (&"failed".into(), &serde_json::Value::Null, &2.into())
+        (&failed, &null, &2.into())
     );
     assert!(
         s["reason"].as_str().unwrap().contains("no file matches"),
@@ -408,85 +407,50 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
 
     // With a warehouse, the same error is a failed run in the run log, with its as-of,
     // and the data is untouched.
-    std::fs::write(&pipeline, &good).unwrap();
+    set_pipeline(&good);
     salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
-    std::fs::write(
-        &pipeline,
-        good.replace("path: data/order_lines.csv", "path: data/missing.csv"),
-    )
-    .unwrap();
-    let args = [
-        "run",
-        "pipeline.yaml",
-        "--quiet",
-        "--summary-json",
-        "s2.json",
-    ];
-    assert_eq!(salespipe(d, &args).status.code(), Some(2));
-    let s = summary("s2.json");
-    assert_eq!((&s["status"], &s["run_id"]), (&"failed".into(), &2.into()));
+    set_pipeline(&missing);
+    let (code, s) = run("s2.json", &[]);
+    assert_eq!(
+        (code, &s["status"], &s["run_id"]),
+        (Some(2), &failed, &2.into())
+    );
     // A model that refs nothing fails before any data is read: logged the same way.
-    std::fs::write(&pipeline, &good).unwrap();
-    std::fs::write(
-        d.join("sql/models/marts/zz_orphan.sql"),
-        "SELECT * FROM {{ ref(\"nowhere\") }}",
-    )
-    .unwrap();
-    let args = [
-        "run",
-        "pipeline.yaml",
-        "--quiet",
-        "--summary-json",
-        "s3.json",
-    ];
-    assert_eq!(salespipe(d, &args).status.code(), Some(2));
-    let s = summary("s3.json");
-    assert_eq!((&s["status"], &s["run_id"]), (&"failed".into(), &3.into()));
-    std::fs::remove_file(d.join("sql/models/marts/zz_orphan.sql")).unwrap();
+    set_pipeline(&good);
+    let orphan = d.join("sql/models/marts/zz_orphan.sql");
+    std::fs::write(&orphan, "SELECT * FROM {{ ref(\"nowhere\") }}").unwrap();
+    let (code, s) = run("s3.json", &[]);
+    assert_eq!(
+        (code, &s["status"], &s["run_id"]),
+        (Some(2), &failed, &3.into())
+    );
+    std::fs::remove_file(&orphan).unwrap();
     // Usage errors (a bad --as-of, a --select naming nothing) are not runs: nothing is
     // logged, but the summary a scheduler reads says so.
     std::fs::write(d.join("s5.json"), "stale").unwrap();
-    let args = [
-        "run",
-        "pipeline.yaml",
-        "--quiet",
-        "--summary-json",
-        "s5.json",
-        "--as-of",
-        "26-09-30",
-    ];
-    assert_eq!(salespipe(d, &args).status.code(), Some(2));
-    let s = summary("s5.json");
+    let (code, s) = run("s5.json", &["--as-of", "26-09-30"]);
     assert_eq!(
-        (&s["status"], &s["run_id"], &s["exit_code"]),
-        (&"failed".into(), &serde_json::Value::Null, &2.into())
+        (code, &s["status"], &s["run_id"], &s["exit_code"]),
+        (Some(2), &failed, &null, &2.into())
     );
-    let args = [
-        "run",
-        "pipeline.yaml",
-        "--quiet",
-        "--select",
-        "no_such_model",
-    ];
-    assert_eq!(salespipe(d, &args).status.code(), Some(2));
+    let (code, _) = run("s5.json", &["--select", "no_such_model"]);
+    assert_eq!(code, Some(2));
     // A run that fails on its data: the summary is the logged one.
     std::fs::write(
         d.join("sql/models/marts/zz_broken.sql"),
         "SELECT no_such_column FROM {{ ref(\"orders\") }}",
     )
     .unwrap();
-    let args = [
-        "run",
-        "pipeline.yaml",
-        "--quiet",
-        "--summary-json",
-        "s4.json",
-    ];
-    assert_eq!(salespipe(d, &args).status.code(), Some(1));
-    let s = summary("s4.json");
+    let (code, s) = run("s4.json", &[]);
     assert_eq!(
-        (&s["status"], &s["run_id"], &s["as_of"], &s["exit_code"]),
-        (&"failed".into(), &4.into(), &"2026-09-30".into(), &1.into())
+        (
+            code,
+            &s["status"],
+            &s["run_id"],
+            &s["as_of"],
+            &s["exit_code"]
+        ),
+        (Some(1), &failed, &4.into(), &"2026-09-30".into(), &1.into())
     );
     assert!(
         s["reason"].as_str().unwrap().contains("no_such_column"),
@@ -500,29 +464,23 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
     let db = open_db(&d.join("out/warehouse.duckdb"));
     let log = rows(
         &db,
-        "SELECT run_id::VARCHAR, as_of::VARCHAR, status FROM salespipe.run_log ORDER BY run_id",
+        "SELECT run_id::VARCHAR, as_of::VARCHAR, status, coalesce(reason, '') \
+         FROM salespipe.run_log ORDER BY run_id",
     );
-    assert_eq!(
-        log,
-        vec![
-            vec!["1", "2026-09-30", "succeeded"],
-            vec!["2", "2026-09-30", "failed"],
-            vec!["3", "2026-09-30", "failed"],
-            vec!["4", "2026-09-30", "failed"],
-        ]
-    );
-    let reasons = rows(
-        &db,
-        "SELECT reason FROM salespipe.run_log WHERE run_id IN (2, 3) ORDER BY run_id",
-    );
-    assert!(
-        reasons[0][0].contains("no file matches `data/missing.csv`"),
-        "{reasons:?}"
-    );
-    assert!(
-        reasons[1][0].contains("refs unknown relation `nowhere`"),
-        "{reasons:?}"
-    );
+    let expected = [
+        ("succeeded", ""),
+        ("failed", "no file matches `data/missing.csv`"),
+        ("failed", "refs unknown relation `nowhere`"),
+        ("failed", "no_such_column"),
+    ];
+    assert_eq!(log.len(), expected.len(), "{log:?}");
+    for (i, (row, (status, reason))) in log.iter().zip(expected).enumerate() {
+        assert_eq!(
+            (row[0].as_str(), row[1].as_str(), row[2].as_str()),
+            ((i + 1).to_string().as_str(), "2026-09-30", status)
+        );
+        assert!(row[3].contains(reason), "{row:?}");
+    }
     assert_eq!(
         scalar(&db, "SELECT count(*)::VARCHAR FROM order_lines"),
         "6"
@@ -530,26 +488,16 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
     drop(db);
     // Another run holds the warehouse: the failure is not logged (the holder owns it),
     // and the summary says nothing was.
+    let lock = d.join("out/warehouse.duckdb.lock");
     std::fs::write(
-        d.join("out/warehouse.duckdb.lock"),
+        &lock,
         format!("pid={}\npipeline `other`\n", std::process::id()),
     )
     .unwrap();
-    std::fs::write(
-        &pipeline,
-        good.replace("path: data/order_lines.csv", "path: data/missing.csv"),
-    )
-    .unwrap();
-    let args = [
-        "run",
-        "pipeline.yaml",
-        "--quiet",
-        "--summary-json",
-        "s6.json",
-    ];
-    assert_eq!(salespipe(d, &args).status.code(), Some(2));
-    assert_eq!(summary("s6.json")["run_id"], serde_json::Value::Null);
-    std::fs::remove_file(d.join("out/warehouse.duckdb.lock")).unwrap();
+    set_pipeline(&missing);
+    let (code, s) = run("s6.json", &[]);
+    assert_eq!((code, &s["run_id"]), (Some(2), &null));
+    std::fs::remove_file(&lock).unwrap();
     let db = open_db(&d.join("out/warehouse.duckdb"));
     assert_eq!(
         scalar(&db, "SELECT count(*)::VARCHAR FROM salespipe.run_log"),
