@@ -149,10 +149,19 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
         .iter()
         .map(|s| s.config.name.clone())
         .collect();
-    let graph = match crate::forecast::node::discover(pipeline) {
+    // The model graph, and the report templates' filters: a mistake in either stops the
+    // run before it reads anything.
+    let prepared = crate::forecast::node::discover(pipeline)
+        .map_err(Error::from)
+        .and_then(|graph| {
+            for r in &pipeline.reports {
+                report::check_templates(r)?;
+            }
+            Ok(graph)
+        });
+    let graph = match prepared {
         Ok(g) => g,
-        Err(e) => {
-            let error = Error::from(e);
+        Err(error) => {
             let summary = record_early_failure(
                 &pipeline.database,
                 &pipeline.config.name,

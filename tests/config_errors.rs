@@ -196,3 +196,36 @@ fn validate_parses_the_sql_models() {
     .unwrap();
     salespipe_ok(d, &["validate", "pipeline.yaml"]);
 }
+
+#[test]
+fn an_unknown_template_filter_is_found_before_the_run() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let template = d.join("report_templates/monthly_sales.md.tera");
+    let text = std::fs::read_to_string(&template)
+        .unwrap()
+        .replacen("| count }}", "| cnt }}", 1);
+    std::fs::write(&template, &text).unwrap();
+    let at = text.find("| cnt }}").unwrap() + 2;
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    let want = format!(
+        "{}:{line}:{column}: error[E060]: report `monthly_sales`: filter `cnt` does not exist",
+        template.display()
+    );
+    for args in [
+        &["validate", "pipeline.yaml"][..],
+        &["run", "pipeline.yaml", "--quiet"],
+    ] {
+        let command = args[0];
+        let out = salespipe(d, args);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&want),
+            "{command}: expected `{want}` in\n{err}"
+        );
+    }
+    // Before reading anything: no warehouse was created.
+    assert!(!d.join("out/warehouse.duckdb").exists());
+}

@@ -6,6 +6,7 @@
 //! DECIMAL values arrive as exact strings), `var.*`. Filters: `money` (thousands
 //! separators, 2 decimals), `count`, `pct` (a ratio as a percentage), `num(dp=N)`.
 
+mod filters;
 pub mod period;
 
 use std::collections::{BTreeMap, HashMap};
@@ -247,7 +248,36 @@ fn json_of(v: duckdb::types::ValueRef<'_>) -> Value {
     }
 }
 
-/// Checks that every report's templates parse (used by `validate`).
+/// Checks that a report's templates parse and use only filters that exist (by
+/// `validate`, and by `run` before it reads anything). An unknown filter is error E060,
+/// placed at its first use.
 pub fn check_templates(report: &ResolvedReport) -> Result<()> {
-    environment(report).map(|_| ())
+    let tera = environment(report)?;
+    let unknown = filters::unknown(&tera);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<&str> = tera.filters.keys().map(String::as_str).collect();
+    let diagnostics = unknown
+        .iter()
+        .map(|(template, filter)| {
+            let file = report.templates_dir.join(template);
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let (line, column) = filters::first_use(&text, filter).unwrap_or((0, 0));
+            let hint = crate::util::suggest(filter, known.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            crate::error::Diagnostic {
+                file,
+                line,
+                column,
+                code: "E060",
+                message: format!(
+                    "report `{}`: filter `{filter}` does not exist{hint}",
+                    report.config.name
+                ),
+            }
+        })
+        .collect();
+    Err(Error::Config(crate::error::ConfigError { diagnostics }))
 }
