@@ -124,9 +124,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     diagnostics: syntax,
                 }));
             }
-            for r in &p.reports {
-                crate::report::check_templates(r)?;
-            }
+            crate::report::check_all_templates(&p.reports)?;
             let files: usize = p.sources.iter().map(|s| s.files.len()).sum();
             println!(
                 "{}: ok ({} sources, {} files, {} models, {} reports)",

@@ -154,9 +154,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
     let prepared = crate::forecast::node::discover(pipeline)
         .map_err(Error::from)
         .and_then(|graph| {
-            for r in &pipeline.reports {
-                report::check_templates(r)?;
-            }
+            report::check_all_templates(&pipeline.reports)?;
             Ok(graph)
         });
     let graph = match prepared {

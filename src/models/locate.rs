@@ -60,6 +60,32 @@ pub fn locate(error: &str, query: &str, prefix_len: usize, template: &str) -> Lo
     }
 }
 
+/// Places `message`, about byte `offset` of `query` (the position DuckDB's parser gives,
+/// e.g. in `json_serialize_sql`), in `template`.
+pub fn locate_offset(message: String, offset: usize, query: &str, template: &str) -> Located {
+    let mut offset = offset.min(query.len());
+    while !query.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &query[..offset];
+    let qline = before.matches('\n').count() + 1;
+    let col0 = offset - before.rfind('\n').map_or(0, |i| i + 1);
+    let rline = query.lines().nth(qline - 1).unwrap_or("");
+    let token: String = rline
+        .get(col0..)
+        .unwrap_or("")
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let (line, column) =
+        template_position(template, query.lines().count(), qline, rline, col0, &token);
+    Located {
+        line,
+        column,
+        message,
+    }
+}
+
 /// The message without DuckDB's `LINE n:` excerpt and without tab-indented candidate
 /// lists, on one line.
 pub fn short_message(error: &str) -> String {

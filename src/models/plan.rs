@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::datatest::TestKind;
-use super::locate::{locate, short_message};
+use super::locate::{locate, locate_offset, short_message};
 use super::{render, shown, Materialized, ModelGraph, Node, NodeKind, TemplateVars};
 use crate::config::{AsOf, ColumnType, Pipeline};
 use crate::error::{DbContext, Diagnostic, Result};
@@ -326,9 +326,11 @@ fn diag(
     }
 }
 
-/// Renders every SQL model of `graph` (as of `as_of`) and parses it with DuckDB's parser
-/// alone, no warehouse attached: the syntax errors `validate` reports, placed in the
-/// model file. Names are not resolved (that is `plan`'s binding).
+/// Renders every SQL model of `graph` (as of `as_of`, with the pipeline's `vars`) and
+/// parses it with DuckDB's `json_serialize_sql`, which parses and runs nothing: the
+/// syntax errors `validate` reports, placed in the model file. Names are not resolved
+/// (that is `plan`'s binding), and a model that does not render without the run's
+/// `--var`s is left to `plan` and `run`.
 pub fn syntax_errors(pipeline: &Pipeline, graph: &ModelGraph, as_of: NaiveDate) -> Vec<Diagnostic> {
     let mut vars = TemplateVars::new(as_of);
     vars.vars = pipeline.config.vars.clone();
@@ -341,23 +343,41 @@ pub fn syntax_errors(pipeline: &Pipeline, graph: &ModelGraph, as_of: NaiveDate) 
         let NodeKind::Sql { template } = &node.kind else {
             continue;
         };
-        let file = shown(&node.path);
-        let sql = match render::render(&node.name, &node.path, template, &node.deps, &vars) {
-            Ok(sql) => sql,
-            Err(e) => {
-                out.push(diag(&file, 0, 0, "E040", e.to_string()));
-                continue;
-            }
+        let Ok(sql) = render::render(&node.name, &node.path, template, &node.deps, &vars) else {
+            continue;
         };
-        // Preparing parses before it binds; only the parser's verdict counts here.
-        if let Err(e) = conn.prepare(&sql) {
-            let msg = e.to_string();
-            if msg.starts_with("Parser Error") {
-                let at = locate(&msg, &sql, 0, template);
-                let message = format!("model `{}`: {}", node.name, at.message);
-                out.push(diag(&file, at.line, at.column, "E040", message));
-            }
+        let Ok(json) = conn.query_row("SELECT json_serialize_sql(?)", [&sql], |r| {
+            r.get::<_, String>(0)
+        }) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&json) else {
+            continue;
+        };
+        if v["error"] != true || v["error_type"] != "parser" {
+            continue;
         }
+        let message = format!(
+            "model `{}`: Parser Error: {}",
+            node.name,
+            v["error_message"].as_str().unwrap_or_default()
+        );
+        let position = v["position"].as_str().and_then(|p| p.parse().ok());
+        let at = match position {
+            Some(p) => locate_offset(message, p, &sql, template),
+            None => super::locate::Located {
+                line: 0,
+                column: 0,
+                message,
+            },
+        };
+        out.push(diag(
+            &shown(&node.path),
+            at.line,
+            at.column,
+            "E040",
+            at.message,
+        ));
     }
     out
 }

@@ -248,17 +248,42 @@ fn json_of(v: duckdb::types::ValueRef<'_>) -> Value {
     }
 }
 
-/// Checks that a report's templates parse and use only filters that exist (by
+/// Checks that every report's templates parse and use only filters that exist (by
 /// `validate`, and by `run` before it reads anything). An unknown filter is error E060,
-/// placed at its first use.
-pub fn check_templates(report: &ResolvedReport) -> Result<()> {
-    let tera = environment(report)?;
-    let unknown = filters::unknown(&tera);
-    if unknown.is_empty() {
-        return Ok(());
+/// placed at its first use; each problem is listed once (reports may share a template).
+pub fn check_all_templates(reports: &[ResolvedReport]) -> Result<()> {
+    let mut all: Vec<crate::error::Diagnostic> = Vec::new();
+    for r in reports {
+        for d in template_problems(r)? {
+            if !all
+                .iter()
+                .any(|a| a.file == d.file && a.message == d.message)
+            {
+                all.push(d);
+            }
+        }
     }
+    if all.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Config(crate::error::ConfigError {
+            diagnostics: all,
+        }))
+    }
+}
+
+/// The unknown filters of the templates `report` renders (and those they include).
+fn template_problems(report: &ResolvedReport) -> Result<Vec<crate::error::Diagnostic>> {
+    let tera = environment(report)?;
+    let roots: Vec<String> = report
+        .config
+        .formats
+        .iter()
+        .map(|f| format!("{}.{}.tera", report.config.template, f.extension()))
+        .collect();
+    let unknown = filters::unknown(&tera, &roots);
     let known: Vec<&str> = tera.filters.keys().map(String::as_str).collect();
-    let diagnostics = unknown
+    Ok(unknown
         .iter()
         .map(|(template, filter)| {
             let file = report.templates_dir.join(template);
@@ -272,12 +297,8 @@ pub fn check_templates(report: &ResolvedReport) -> Result<()> {
                 line,
                 column,
                 code: "E060",
-                message: format!(
-                    "report `{}`: filter `{filter}` does not exist{hint}",
-                    report.config.name
-                ),
+                message: format!("filter `{filter}` does not exist{hint}"),
             }
         })
-        .collect();
-    Err(Error::Config(crate::error::ConfigError { diagnostics }))
+        .collect())
 }
