@@ -51,13 +51,7 @@ pub fn locate(error: &str, query: &str, prefix_len: usize, template: &str) -> Lo
         .chars()
         .take(width)
         .collect();
-    let (line, column) =
-        template_position(template, query.lines().count(), qline, rline, col0, &token);
-    Located {
-        line,
-        column,
-        message,
-    }
+    placed(message, template, query, (qline, rline, col0), &token)
 }
 
 /// Places `message`, about byte `offset` of `query` (the position DuckDB's parser gives,
@@ -77,8 +71,20 @@ pub fn locate_offset(message: String, offset: usize, query: &str, template: &str
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_')
         .collect();
+    placed(message, template, query, (qline, rline, col0), &token)
+}
+
+/// `message` at the template position of rendered `(line, its text, column)` of `query`,
+/// whose offending text is `token`.
+fn placed(
+    message: String,
+    template: &str,
+    query: &str,
+    (qline, rline, col0): (usize, &str, usize),
+    token: &str,
+) -> Located {
     let (line, column) =
-        template_position(template, query.lines().count(), qline, rline, col0, &token);
+        template_position(template, query.lines().count(), qline, rline, col0, token);
     Located {
         line,
         column,
