@@ -527,10 +527,22 @@ impl Plan {
         if n <= MIN_BACKTEST_TRAIN {
             return None;
         }
-        let horizon = spec.horizon.min(n - MIN_BACKTEST_TRAIN);
-        let origins = spec
-            .origins
-            .min(1 + (n - horizon - MIN_BACKTEST_TRAIN) / spec.step);
+        // The training window keeps at least what the simplest fitted model (simple
+        // exponential smoothing, and Theta on it) needs, when the series allows: a
+        // backtest whose first window fits nothing but naive would drop every model
+        // and forecast a short series (an 18-month one at horizon 12) by its last value.
+        let fitted = theta::Theta::min_len();
+        let wants_fitted = spec
+            .candidates
+            .iter()
+            .any(|k| matches!(k, ModelKind::Ets | ModelKind::Theta | ModelKind::EtsTheta));
+        let min_train = if wants_fitted && n > fitted {
+            fitted
+        } else {
+            MIN_BACKTEST_TRAIN
+        };
+        let horizon = spec.horizon.min(n - min_train);
+        let origins = spec.origins.min(1 + (n - horizon - min_train) / spec.step);
         Some(Plan {
             origins,
             horizon,

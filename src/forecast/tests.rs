@@ -577,3 +577,16 @@ fn naive_is_not_a_default_candidate_and_a_random_walk_still_ends_on_its_last_val
         f.reason
     );
 }
+
+#[test]
+fn an_eighteen_point_series_is_backtested_not_forecast_naively() {
+    // Horizon 12 on 18 points used to leave a first window of 6, too short for every
+    // fitted model, so the series fell back to its last value.
+    let mut rng = ChaCha8Rng::seed_from_u64(18);
+    let y = smooth(&mut rng, 18);
+    let f = forecast_series(&Series::new(0, y, true).unwrap(), &ForecastSpec::default()).unwrap();
+    assert_ne!(f.kind, ModelKind::Naive, "{}", f.reason);
+    assert!(!f.reason.contains("no candidate"), "{}", f.reason);
+    let acc = f.accuracy.unwrap();
+    assert_eq!((acc.origins, acc.horizon), (1, 11));
+}
