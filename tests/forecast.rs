@@ -595,3 +595,24 @@ fn forecast_config_errors_name_file_line_and_column() {
     let err = failing(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
     assert!(err.contains(&want), "{want}\n{err}");
 }
+
+#[test]
+fn the_period_holding_the_as_of_date_is_current() {
+    // As of 2026-01-15 January is not closed: it is the current month, as its quarter
+    // is; February is in the future.
+    let dir = fixture("forecast");
+    run(dir.path(), Some("2026-01-15"));
+    let db = db(dir.path());
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT DISTINCT period_type, period_start::VARCHAR, status FROM forecast_vs_target
+             WHERE period_start < DATE '2026-03-01' ORDER BY ALL"
+        ),
+        vec![
+            vec!["month", "2026-01-01", "current"],
+            vec!["month", "2026-02-01", "future"],
+            vec!["quarter", "2026-01-01", "current"],
+        ]
+    );
+}

@@ -1013,7 +1013,8 @@ impl ForecastNode {
              horizon AS (SELECT max(period) AS last FROM {fc}),
              agg AS (
                  SELECT level, entity, period_type, period_start, period_end,
-                     CASE WHEN period_start < $2 THEN 'current' ELSE 'future' END AS status,
+                     CASE WHEN period_start <= CAST($1 AS DATE) THEN 'current' ELSE 'future' END
+                         AS status,
                      CAST(coalesce(sum(__target), 0) AS DECIMAL(18, 2)) AS target,
                      CAST(coalesce(sum(__actual) FILTER (WHERE __period < $2), 0)
                          AS DECIMAL(18, 2)) AS actual_to_date,
