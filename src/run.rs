@@ -732,7 +732,8 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         .keys()
         .filter(|p| *p != CONFIG_ENTRY)
         .all(|p| !Path::new(p).exists());
-    let relocated: BTreeMap<&str, &String> = if gone {
+    // New path -> (old path, old hash).
+    let relocated: BTreeMap<&str, (&str, &String)> = if gone {
         files
             .iter()
             .filter(|f| !previous.contains_key(f.path.to_string_lossy().as_ref()))
@@ -742,7 +743,7 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
                     .iter()
                     .filter(|(p, _)| Path::new(p.as_str()).file_name() == Some(name));
                 match (same.next(), same.next()) {
-                    (Some((_, hash)), None) => Some((f.path.to_str()?, hash)),
+                    (Some((old, hash)), None) => Some((f.path.to_str()?, (old.as_str(), hash))),
                     _ => None,
                 }
             })
@@ -761,7 +762,7 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         let path = f.path.to_string_lossy();
         previous
             .get(path.as_ref())
-            .or_else(|| relocated.get(path.as_ref()).copied())
+            .or_else(|| relocated.get(path.as_ref()).map(|(_, h)| *h))
     };
     let changed: Vec<Fingerprint> = files
         .iter()
@@ -775,6 +776,29 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         // An appended file that changed (a log that grew) would append its old rows
         // twice: the source is rebuilt from all its files instead.
         LoadMode::Append if changed.iter().any(|f| known(f).is_some()) => {
+            // The rebuild reads the files present: rows appended from files that have
+            // since gone (rotated away) would vanish without a word, so it stops instead.
+            let present: BTreeSet<String> = files
+                .iter()
+                .map(|f| f.path.to_string_lossy().into_owned())
+                .collect();
+            let moved_from: BTreeSet<&str> = relocated.values().map(|(old, _)| *old).collect();
+            let missing: Vec<&str> = previous
+                .keys()
+                .map(String::as_str)
+                .filter(|p| *p != CONFIG_ENTRY && !present.contains(*p) && !moved_from.contains(p))
+                .collect();
+            if !missing.is_empty() {
+                return Err(Error::Run(format!(
+                    "`{}`: a file already appended has changed, and rebuilding the table from \
+                     the files present would drop the rows of {} file(s) no longer there \
+                     ({}); restore them, or run with `--full-refresh` to keep only what the \
+                     present files hold",
+                    s.config.name,
+                    missing.len(),
+                    missing.join(", ")
+                )));
+            }
             tracing::info!(
                 "`{}`: a file already appended has changed; rebuilding the source from all its files",
                 s.config.name

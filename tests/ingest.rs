@@ -522,6 +522,49 @@ fn an_appended_file_that_grew_is_not_appended_twice() {
 }
 
 #[test]
+fn a_changed_appended_file_does_not_silently_drop_rotated_files() {
+    let dir = orders_fixture("append");
+    let d = dir.path();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    write(
+        d,
+        "data/orders_2026-01-02.csv",
+        "id,status,updated_at\nB,shipped,2026-01-02 09:00:00\n",
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    // The 01-02 file is rotated away, then the 01-01 log grows: a rebuild from the
+    // files present would lose B's shipped row, so the run stops and says why.
+    std::fs::remove_file(d.join("data/orders_2026-01-02.csv")).unwrap();
+    write(
+        d,
+        "data/orders_2026-01-01.csv",
+        "id,status,updated_at\nA,open,2026-01-01 10:00:00\nB,open,2026-01-01 11:00:00\n\
+         C,open,2026-01-01 12:00:00\n",
+    );
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("would drop the rows of 1 file(s) no longer there")
+            && err.contains("orders_2026-01-02.csv"),
+        "{err}"
+    );
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id, status"),
+        vec![vec!["A", "open"], vec!["B", "open"], vec!["B", "shipped"]]
+    );
+    drop(db);
+    // --full-refresh keeps what the present files hold, as asked.
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet", "--full-refresh"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id FROM orders ORDER BY id"),
+        vec![vec!["A"], vec!["B"], vec!["C"]]
+    );
+}
+
+#[test]
 fn a_moved_project_does_not_append_its_files_again() {
     let dir = orders_fixture("append");
     salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
