@@ -13,6 +13,15 @@ fn write(dir: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
     std::fs::write(p, bytes).unwrap();
 }
 
+/// Writes `data/ragged.csv`, runs the pipeline expecting exit 1, and returns stderr
+/// without its trailing newline.
+fn ragged_run_fails(dir: &Path, contents: impl AsRef<[u8]>) -> String {
+    write(dir, "data/ragged.csv", contents);
+    let out = salespipe(dir, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    String::from_utf8_lossy(&out.stderr).trim_end().to_string()
+}
+
 const PIPELINE_HEAD: &str = "version: 1
 name: ingest
 as_of: 2026-01-31
@@ -790,16 +799,12 @@ fn an_unterminated_quote_stops_the_run_unless_it_opens_on_the_last_line() {
     // A quote left open swallows the rest of the file into one record: the run stops
     // naming the line, rather than rejecting one record and losing the lines after it
     // (they would not even count against `max_reject_rate`).
-    write(
+    let err = ragged_run_fails(
         dir.path(),
-        "data/ragged.csv",
         "id,name,amount\n1,a,10\n2,\"b,20\n3,c,30\n4,d,40\n",
     );
-    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
-        err.trim_end(),
+        err,
         format!(
             "error: `{}`: line 3: a quoted value opened in this record is never closed, so \
              lines 3 to 5 would be read as one record; close the quote (a quote inside a \
@@ -868,16 +873,9 @@ fn a_file_where_no_record_fits_the_header_stops_the_run() {
     let dir = ragged_fixture();
     salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
     // Semicolons under a comma header: every record is one field.
-    write(
-        dir.path(),
-        "data/ragged.csv",
-        "id,name,amount\n1;a;10\n2;b;20\n",
-    );
-    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = ragged_run_fails(dir.path(), "id,name,amount\n1;a;10\n2;b;20\n");
     assert_eq!(
-        err.trim_end(),
+        err,
         format!(
             "error: `{}`: none of its 2 records fits the header's 3 fields (line 2: expected 3 \
              fields, found 1); check the source's `format` and `csv` options (delimiter `,`, \
@@ -893,16 +891,9 @@ fn a_file_where_no_record_fits_the_header_stops_the_run() {
     );
     drop(db);
     // Text that is not UTF-8 stops the run at the first bad byte.
-    write(
-        dir.path(),
-        "data/ragged.csv",
-        b"id,name,amount\n1,caf\xe9,3\n",
-    );
-    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = ragged_run_fails(dir.path(), b"id,name,amount\n1,caf\xe9,3\n");
     assert_eq!(
-        err.trim_end(),
+        err,
         format!(
             "error: `{}`: not valid UTF-8 text at byte 20 (line 2); check the source's `encoding`",
             dir.path().join("data/ragged.csv").display()
@@ -1447,11 +1438,9 @@ fn a_utf16_file_is_named_as_such_and_loads_when_declared() {
     let text = "id,name,amount\n1,Zoë,10\n2,Łódź,20\n";
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-    write(d, "data/ragged.csv", bytes);
-    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
-    assert_eq!(out.status.code(), Some(1));
+    let err = ragged_run_fails(d, bytes);
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim_end(),
+        err,
         format!(
             "error: `{}`: starts with a UTF-16LE byte-order mark, but source `ragged` is read \
              as UTF-8; set `encoding: utf-16le`",
@@ -1482,16 +1471,13 @@ fn a_utf16_file_is_named_as_such_and_loads_when_declared() {
     let text = "id,name,amount\n1,Zoë,10\n2,x\n3,Łódź,30\n";
     let mut bytes = vec![0xFE, 0xFF];
     bytes.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
-    write(d, "data/ragged.csv", bytes);
-    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
-    assert_eq!(out.status.code(), Some(1));
+    let err = ragged_run_fails(d, bytes);
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains(
+        err.contains(
             "starts with a UTF-16BE byte-order mark, but source `ragged` is read as UTF-16LE; \
              set `encoding: utf-16be`"
         ),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        "{err}"
     );
     let pipeline = std::fs::read_to_string(d.join("pipeline.yaml")).unwrap();
     write(
