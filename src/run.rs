@@ -399,8 +399,13 @@ fn execute(
     load::discard(wh)?;
     clean::prepare(wh)?;
     let mut plans: Vec<Option<LoadPlan>> = Vec::new();
+    let mut moves: Vec<Vec<(String, PathBuf)>> = Vec::new();
     for (i, s) in pipeline.sources.iter().enumerate() {
-        let plan = plan_source(wh, s, opts.full_refresh)?;
+        let SourcePlan {
+            load: plan,
+            moves: m,
+        } = plan_source(wh, s, opts.full_refresh)?;
+        moves.push(m);
         let mut sum = SourceSummary {
             name: s.config.name.clone(),
             ..SourceSummary::default()
@@ -478,14 +483,16 @@ fn execute(
         staged_tables.push(staged_table);
     }
     wh.begin()?;
-    for (i, (((s, sum), plan), &staged_table)) in pipeline
+    for (i, ((((s, sum), plan), &staged_table), moved)) in pipeline
         .sources
         .iter()
         .zip(summary.sources.iter_mut())
         .zip(&plans)
         .zip(&staged_tables)
+        .zip(&moves)
         .enumerate()
     {
+        wh.relocate_manifest(&s.config.name, moved)?;
         let Some(plan) = plan else { continue };
         if !staged_table {
             // An append: the rows are copied now (a staged table is only renamed).
@@ -682,6 +689,14 @@ fn check_reject_limits(
 }
 
 /// The files a source reads this run and whether its table is rebuilt from them.
+/// What to do with a source: the files to load (`None`: nothing to read), and the
+/// manifest entries found under a moved folder, `(old path, new path)`, renamed in the
+/// data transaction whatever is loaded.
+struct SourcePlan {
+    load: Option<LoadPlan>,
+    moves: Vec<(String, PathBuf)>,
+}
+
 struct LoadPlan {
     files: Vec<Fingerprint>,
     replace: bool,
@@ -691,7 +706,7 @@ struct LoadPlan {
 
 /// Compares the source's files with the manifest. `None`: nothing to read, the table
 /// stays as it is (unchanged snapshot, or no new file for incremental/append).
-fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result<Option<LoadPlan>> {
+fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result<SourcePlan> {
     let files: Vec<Fingerprint> = s
         .files
         .iter()
@@ -706,7 +721,10 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         })
     };
     if full_refresh || !wh.table_exists(&s.config.name)? {
-        return Ok(reload(files));
+        return Ok(SourcePlan {
+            load: reload(files),
+            moves: Vec::new(),
+        });
     }
     let previous = wh.manifest(&s.config.name)?;
     // A changed declaration (columns, rules, ...) reads the whole source again: the rows
@@ -722,7 +740,10 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
             "`{}`: its declaration changed since the last load; reading it again in full",
             s.config.name
         );
-        return Ok(reload(files));
+        return Ok(SourcePlan {
+            load: reload(files),
+            moves: Vec::new(),
+        });
     }
     let loaded_files = previous.keys().filter(|k| *k != CONFIG_ENTRY).count();
     // A file is known by its path or, when none of the loaded files is where it was
@@ -769,7 +790,11 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         .filter(|f| known(f) != Some(&f.hash))
         .cloned()
         .collect();
-    Ok(match s.config.load {
+    let moves: Vec<(String, PathBuf)> = relocated
+        .iter()
+        .map(|(new, (old, _))| (old.to_string(), PathBuf::from(new)))
+        .collect();
+    let load = match s.config.load {
         LoadMode::Snapshot if changed.is_empty() && loaded_files == files.len() => None,
         LoadMode::Snapshot => reload(files),
         LoadMode::Incremental | LoadMode::Append if changed.is_empty() => None,
@@ -810,7 +835,8 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
             replace: false,
             declaration,
         }),
-    })
+    };
+    Ok(SourcePlan { load, moves })
 }
 
 /// Command line, then the pipeline's `as_of`, then `today`; `latest` reads the maximum

@@ -590,7 +590,23 @@ fn a_moved_project_does_not_append_its_files_again() {
         vec![vec!["A", "open"], vec!["B", "open"]]
     );
     drop(db);
-    // The moved log then grows: known by its name, it is rebuilt, not appended twice.
+    // A new file arrives: appended once. The moved file is known by its new path from
+    // now on (the manifest followed it), so later runs do not append it again.
+    write(
+        &moved,
+        "data/orders_2026-01-02.csv",
+        "id,status,updated_at\nB,shipped,2026-01-02 09:00:00\n",
+    );
+    salespipe_ok(&moved, &["run", "pipeline.yaml", "--quiet"]);
+    salespipe_ok(&moved, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&moved.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id, status"),
+        vec![vec!["A", "open"], vec!["B", "open"], vec!["B", "shipped"]]
+    );
+    drop(db);
+    // The moved log then grows: known by its path, it is rebuilt from both files, not
+    // appended twice (a rebuild is a full load: B's older version is superseded).
     write(
         &moved,
         "data/orders_2026-01-01.csv",
@@ -600,8 +616,8 @@ fn a_moved_project_does_not_append_its_files_again() {
     salespipe_ok(&moved, &["run", "pipeline.yaml", "--quiet"]);
     let db = open_db(&moved.join("out/w.duckdb"));
     assert_eq!(
-        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
-        vec![vec!["A", "open"], vec!["B", "open"], vec!["C", "open"]]
+        rows(&db, "SELECT id, status FROM orders ORDER BY id, status"),
+        vec![vec!["A", "open"], vec!["B", "shipped"], vec!["C", "open"]]
     );
 }
 

@@ -88,6 +88,22 @@ impl Warehouse {
             .ctx(|| "reading the manifest".into())
     }
 
+    /// Renames manifest entries of `source` from an old path to a new one (files found
+    /// under a moved folder), so that later runs know them by where they are now.
+    pub fn relocate_manifest(&self, source: &str, moves: &[(String, PathBuf)]) -> Result<()> {
+        for (old, new) in moves {
+            self.conn
+                .execute(
+                    &format!(
+                        "UPDATE {META_SCHEMA}.manifest SET file = ? WHERE source = ? AND file = ?"
+                    ),
+                    params![new.to_string_lossy(), source, old],
+                )
+                .ctx(|| "updating the manifest".into())?;
+        }
+        Ok(())
+    }
+
     /// Records the files loaded for `source` by `run_id`; `replace` forgets the earlier
     /// entries (a snapshot or a full refresh).
     pub fn record_manifest(
