@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> Result<()> {
                             summary: None,
                         }));
                     if let Some(path) = &summary_json {
-                        write_summary(path, &outcome)?;
+                        keep_error(write_summary(path, &outcome));
                     }
                     return outcome.map(|_| ()).map_err(|f| f.error);
                 }
@@ -73,7 +73,12 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             };
             if let Some(path) = summary_json {
-                write_summary(&path, &outcome)?;
+                let written = write_summary(&path, &outcome);
+                if outcome.is_ok() {
+                    written?;
+                } else {
+                    keep_error(written);
+                }
             }
             match outcome {
                 Ok(summary) => {
@@ -118,13 +123,16 @@ pub fn run(cli: Cli) -> Result<()> {
                 Some(AsOf::Date(d)) => d,
                 _ => chrono::Local::now().date_naive(),
             };
-            let syntax = models::plan::syntax_errors(&p, &graph, as_of);
-            if !syntax.is_empty() {
-                return Err(Error::Config(ConfigError {
-                    diagnostics: syntax,
-                }));
+            // Model syntax and template filters, reported together.
+            let mut diagnostics = models::plan::syntax_errors(&p, &graph, as_of);
+            match crate::report::check_all_templates(&p.reports) {
+                Ok(()) => {}
+                Err(Error::Config(e)) => diagnostics.extend(e.diagnostics),
+                Err(e) => return Err(e),
             }
-            crate::report::check_all_templates(&p.reports)?;
+            if !diagnostics.is_empty() {
+                return Err(Error::Config(ConfigError { diagnostics }));
+            }
             let files: usize = p.sources.iter().map(|s| s.files.len()).sum();
             println!(
                 "{}: ok ({} sources, {} files, {} models, {} reports)",
@@ -321,6 +329,14 @@ fn models_json(graph: &ModelGraph) -> Result<String> {
     serde_json::to_string_pretty(&nodes)
         .map(|s| s + "\n")
         .map_err(|e| Error::Run(e.to_string()))
+}
+
+/// After a failed run, a summary that cannot be written is a warning: the run's own
+/// error (and its exit code) is the one to report.
+fn keep_error(written: Result<()>) {
+    if let Err(e) = written {
+        tracing::warn!("could not write the summary: {e}");
+    }
 }
 
 /// Writes `--summary-json`: the run's summary, also for a failed run (with its reason

@@ -231,4 +231,13 @@ fn an_unknown_template_filter_is_found_before_the_run() {
     }
     // Before reading anything: no warehouse was created.
     assert!(!d.join("out/warehouse.duckdb").exists());
+    // With a model syntax error too, validate lists both.
+    std::fs::write(d.join("sql/models/marts/zz_syntax.sql"), "SELECT (1\n").unwrap();
+    let out = salespipe(d, &["validate", "pipeline.yaml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&want) && err.contains("zz_syntax.sql:"),
+        "{err}"
+    );
+    assert!(err.contains("2 configuration errors"), "{err}");
 }
