@@ -120,6 +120,25 @@ pub struct RunSummary {
     pub elapsed_seconds: f64,
 }
 
+impl RunSummary {
+    /// The summary of a run just opened in the run log: succeeded so far, nothing done.
+    fn opened(run_id: i64, pipeline: &str, as_of: Option<NaiveDate>) -> RunSummary {
+        RunSummary {
+            run_id,
+            pipeline: pipeline.to_string(),
+            as_of,
+            status: RunStatus::Succeeded.as_str().into(),
+            reason: None,
+            sources: Vec::new(),
+            models: Vec::new(),
+            selected: None,
+            tests: Vec::new(),
+            files_written: Vec::new(),
+            elapsed_seconds: 0.0,
+        }
+    }
+}
+
 /// A failed run: the error, and the summary recorded in the run log (`None` when
 /// nothing could be recorded, e.g. no warehouse yet or another run holding it).
 #[derive(Debug)]
@@ -192,19 +211,12 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
     let wh = Warehouse::open(&pipeline.database, &settings, &pipeline.parquet_dir)?;
     let run_id = wh.start_run(&pipeline.config.name, opts.started_at)?;
     let mut progress = Progress::for_run(opts.quiet, &sources);
-    let mut summary = RunSummary {
+    let mut summary = RunSummary::opened(
         run_id,
-        pipeline: pipeline.config.name.clone(),
-        as_of: fixed_as_of(pipeline.config.as_of, opts),
-        status: RunStatus::Succeeded.as_str().into(),
-        reason: None,
-        sources: Vec::new(),
-        models: Vec::new(),
-        selected: selected.as_ref().map(|s| s.iter().cloned().collect()),
-        tests: Vec::new(),
-        files_written: Vec::new(),
-        elapsed_seconds: 0.0,
-    };
+        &pipeline.config.name,
+        fixed_as_of(pipeline.config.as_of, opts),
+    );
+    summary.selected = selected.as_ref().map(|s| s.iter().cloned().collect());
     let mut staged = Vec::new();
     let result = execute(
         &wh,
@@ -342,19 +354,9 @@ pub fn record_early_failure(
         let _lock = RunLock::acquire(database, &owner)?;
         let wh = Warehouse::open(database, &EngineSettings::default(), Path::new(""))?;
         let run_id = wh.start_run(pipeline, opts.started_at)?;
-        let summary = RunSummary {
-            run_id,
-            pipeline: pipeline.to_string(),
-            as_of,
-            status: RunStatus::Failed.as_str().into(),
-            reason: Some(error.to_string()),
-            sources: Vec::new(),
-            models: Vec::new(),
-            selected: None,
-            tests: Vec::new(),
-            files_written: Vec::new(),
-            elapsed_seconds: 0.0,
-        };
+        let mut summary = RunSummary::opened(run_id, pipeline, as_of);
+        summary.status = RunStatus::Failed.as_str().into();
+        summary.reason = Some(error.to_string());
         let json = serde_json::to_string(&summary).unwrap_or_default();
         wh.finish_run(
             run_id,

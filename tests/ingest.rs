@@ -1458,8 +1458,8 @@ fn a_utf16_file_is_named_as_such_and_loads_when_declared() {
     assert_eq!(
         err,
         format!(
-            "error: `{}`: starts with a UTF-16LE byte-order mark, but source `ragged` is read \
-             as UTF-8; set `encoding: utf-16le`",
+            "error: `{}`: starts with a utf-16le byte-order mark, but source `ragged` is read \
+             as utf-8; set `encoding: utf-16le`",
             d.join("data/ragged.csv").display()
         )
     );
@@ -1490,7 +1490,7 @@ fn a_utf16_file_is_named_as_such_and_loads_when_declared() {
     let err = ragged_run_fails(d, bytes);
     assert!(
         err.contains(
-            "starts with a UTF-16BE byte-order mark, but source `ragged` is read as UTF-16LE; \
+            "starts with a utf-16be byte-order mark, but source `ragged` is read as utf-16le; \
              set `encoding: utf-16be`"
         ),
         "{err}"

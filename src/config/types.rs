@@ -170,6 +170,19 @@ pub enum Encoding {
     Utf16Be,
 }
 
+impl Encoding {
+    /// The name used in the pipeline, e.g. `utf-16le`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Gbk => "gbk",
+            Encoding::Gb18030 => "gb18030",
+            Encoding::Utf16Le => "utf-16le",
+            Encoding::Utf16Be => "utf-16be",
+        }
+    }
+}
+
 /// Options of the XLSX reader.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -856,6 +869,19 @@ fn default_total_level() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoding_names_are_the_ones_the_pipeline_reads() {
+        for e in [
+            Encoding::Utf8,
+            Encoding::Gbk,
+            Encoding::Gb18030,
+            Encoding::Utf16Le,
+            Encoding::Utf16Be,
+        ] {
+            assert_eq!(serde_yaml::from_str::<Encoding>(e.name()).unwrap(), e);
+        }
+    }
 
     #[test]
     fn as_of_is_exactly_a_four_digit_year_date_or_latest() {

@@ -98,31 +98,22 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource, checker: &Checker) -> Re
                 cfg.name
             )));
         }
-        // A UTF-16 file read as UTF-8 (or as the other byte order) would only show as
-        // missing columns.
+        // A UTF-16 file read in another encoding (or the other byte order) would only
+        // show as missing columns.
         let text = !matches!(cfg.format, Format::Parquet | Format::Xlsx);
-        let wrong_utf16 = match cfg.encoding {
-            Encoding::Utf8 | Encoding::Utf16Le | Encoding::Utf16Be if text => {
-                encoding::utf16_bom(file)?.filter(|found| *found != cfg.encoding)
-            }
-            _ => None,
+        let wrong_utf16 = if text {
+            encoding::utf16_bom(file)?.filter(|found| *found != cfg.encoding)
+        } else {
+            None
         };
         if let Some(found) = wrong_utf16 {
-            let (name, read_as) = match (found, cfg.encoding) {
-                (Encoding::Utf16Be, Encoding::Utf8) => ("utf-16be", "UTF-8"),
-                (_, Encoding::Utf8) => ("utf-16le", "UTF-8"),
-                (Encoding::Utf16Be, _) => ("utf-16be", "UTF-16LE"),
-                _ => ("utf-16le", "UTF-16BE"),
-            };
             return Err(Error::Run(format!(
-                "`{label}`: starts with a {} byte-order mark, but source `{}` is read as \
-                 {read_as}; set `encoding: {name}`",
-                if name == "utf-16be" {
-                    "UTF-16BE"
-                } else {
-                    "UTF-16LE"
-                },
-                cfg.name
+                "`{label}`: starts with a {} byte-order mark, but source `{}` is read as {}; \
+                 set `encoding: {}`",
+                found.name(),
+                cfg.name,
+                cfg.encoding.name(),
+                found.name()
             )));
         }
         // A transcoded copy lives as long as this iteration.
