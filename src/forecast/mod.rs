@@ -627,13 +627,13 @@ fn backtest(
         let train = &y[..nt];
         let actual = &y[nt..nt + plan.horizon];
         let fc = match (f, &cache.ets, &cache.theta) {
-            // The ETS half from its own backtest; the Theta half too unless it is
-            // seasonally adjusted for a seasonal ETS form (see `theta_for`), which needs
-            // no Theta backtest (Theta need not be a candidate).
-            (Fitter::EtsTheta(form), Some(e), _) if form.is_seasonal() => {
-                mean_of(&e[i], &theta_for(form, train, m)?.forecast(plan.horizon))
-            }
-            (Fitter::EtsTheta(_), Some(e), Some(t)) => mean_of(&e[i], &t[i]),
+            // The ETS half from its own backtest; the Theta half from Theta's unless it
+            // is seasonally adjusted for a seasonal ETS form (see `theta_for`) or Theta
+            // is not a candidate, when only Theta is fitted here.
+            (Fitter::EtsTheta(form), Some(e), t) => match t {
+                Some(t) if !form.is_seasonal() => mean_of(&e[i], &t[i]),
+                _ => mean_of(&e[i], &theta_for(form, train, m)?.forecast(plan.horizon)),
+            },
             _ => f.point(train, m, plan.horizon)?,
         };
         let mut window_abs = 0.0;
