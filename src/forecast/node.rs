@@ -735,23 +735,57 @@ impl ForecastNode {
             }
         }
         let sids: Vec<i32> = per_series.keys().copied().collect();
-        let series: Vec<Series> = per_series
-            .values()
-            .map(|obs| {
-                Series::from_observations(obs, c.non_negative).map(|s| s.fill_to(last_closed))
-            })
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| match e {
-                super::ForecastError::NonFinite { period, value } => Error::Run(format!(
-                    "forecast `{}`: `{}` of `{}` is {value} in the {} of {}, not a finite number",
-                    c.name,
-                    c.measure,
-                    c.input,
-                    c.grain.as_str(),
-                    period_start(c.grain, period)
-                )),
+        let mut series: Vec<Series> = Vec::with_capacity(per_series.len());
+        for (sid, obs) in &per_series {
+            let s = Series::from_observations(obs, c.non_negative).map_err(|e| match e {
+                super::ForecastError::NonFinite { period, value } => {
+                    // Which series: its keys, read back for the message only.
+                    let cols: Vec<String> = c
+                        .keys
+                        .iter()
+                        .map(|k| format!("{}::VARCHAR", ident(k)))
+                        .collect();
+                    let values = (!c.keys.is_empty())
+                        .then(|| {
+                            wh.conn
+                                .query_row(
+                                    &format!(
+                                        "SELECT {} FROM {kt} WHERE __sid = ?",
+                                        cols.join(", ")
+                                    ),
+                                    [sid],
+                                    |r| {
+                                        (0..cols.len())
+                                            .map(|i| r.get::<_, Option<String>>(i))
+                                            .collect::<std::result::Result<Vec<_>, _>>()
+                                    },
+                                )
+                                .ok()
+                        })
+                        .flatten();
+                    let keys = values.map_or_else(String::new, |v| {
+                        let pairs: Vec<String> = c
+                            .keys
+                            .iter()
+                            .zip(v)
+                            .map(|(k, v)| format!("{k} = {}", v.as_deref().unwrap_or("NULL")))
+                            .collect();
+                        format!(" for {}", pairs.join(", "))
+                    });
+                    Error::Run(format!(
+                        "forecast `{}`: `{}` of `{}` is {value}{keys} in the {} of {}, not a \
+                         finite number",
+                        c.name,
+                        c.measure,
+                        c.input,
+                        c.grain.as_str(),
+                        period_start(c.grain, period)
+                    ))
+                }
                 e => Error::Run(format!("forecast `{}`: {e}", c.name)),
             })?;
+            series.push(s.fill_to(last_closed));
+        }
         let read = start.elapsed().as_secs_f64();
         let clock = Instant::now();
         let fits = fit_many(&series, &d.spec)
@@ -1389,27 +1423,35 @@ mod tests {
 
     #[test]
     fn a_value_that_is_not_a_number_is_reported_with_its_period() {
-        let wh = memory();
-        wh.exec(
-            "CREATE TABLE t AS
-             SELECT DATE '2026-01-01' + INTERVAL (m) MONTH AS d,
-                 CASE WHEN m = 1 THEN 'NaN'::DOUBLE ELSE 1.5 END AS v
-             FROM range(0, 3) AS a(m)",
-        )
-        .unwrap();
-        let f = decl(Grain::Month, &[]);
-        let d = Arc::new(Decl::new(&f, PathBuf::from("p.yaml")));
-        let vars = TemplateVars::new(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
-        let err = ForecastNode {
-            decl: d,
-            table: Table::Forecast,
-        }
-        .build(&wh, &qualified("main", "fc"), &vars)
-        .unwrap_err()
-        .to_string();
+        let err = |keys: &[&str]| {
+            let wh = memory();
+            wh.exec(
+                "CREATE TABLE t AS
+                 SELECT r AS region, 'x' AS team, DATE '2026-01-01' + INTERVAL (m) MONTH AS d,
+                     CASE WHEN m = 1 AND r = 'South' THEN 'NaN'::DOUBLE ELSE 1.5 END AS v
+                 FROM range(0, 3) AS a(m), (VALUES ('North'), ('South')) AS b(r)",
+            )
+            .unwrap();
+            let f = decl(Grain::Month, keys);
+            let d = Arc::new(Decl::new(&f, PathBuf::from("p.yaml")));
+            let vars = TemplateVars::new(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+            ForecastNode {
+                decl: d,
+                table: Table::Forecast,
+            }
+            .build(&wh, &qualified("main", "fc"), &vars)
+            .unwrap_err()
+            .to_string()
+        };
         assert_eq!(
-            err,
+            err(&[]),
             "forecast `fc`: `v` of `t` is NaN in the month of 2026-02-01, not a finite number"
+        );
+        // With keys, the series is named too.
+        assert_eq!(
+            err(&["region", "team"]),
+            "forecast `fc`: `v` of `t` is NaN for region = South, team = x in the month of \
+             2026-02-01, not a finite number"
         );
     }
 
