@@ -1308,6 +1308,19 @@ mod tests {
         Warehouse::in_memory().unwrap()
     }
 
+    /// Builds the monthly forecast table `fc` of table `t` (`d`, `v`, `keys`) as of
+    /// 2026-04-01.
+    fn build_monthly(wh: &Warehouse, keys: &[&str]) -> Result<()> {
+        let f = decl(Grain::Month, keys);
+        let d = Arc::new(Decl::new(&f, PathBuf::from("p.yaml")));
+        let vars = TemplateVars::new(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+        ForecastNode {
+            decl: d,
+            table: Table::Forecast,
+        }
+        .build(wh, &qualified("main", "fc"), &vars)
+    }
+
     #[test]
     fn weekly_series_without_keys_ends_at_the_last_closed_week() {
         // Ten weeks from Monday 2026-07-06, value = week number (1..10) split over two
@@ -1377,15 +1390,7 @@ mod tests {
              ORDER BY m, v",
         )
         .unwrap();
-        let f = decl(Grain::Month, &[]);
-        let d = Arc::new(Decl::new(&f, PathBuf::from("p.yaml")));
-        let vars = TemplateVars::new(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
-        ForecastNode {
-            decl: d,
-            table: Table::Forecast,
-        }
-        .build(&wh, &qualified("main", "fc"), &vars)
-        .unwrap();
+        build_monthly(&wh, &[]).unwrap();
         let points: Vec<f64> = wh
             .conn
             .prepare("SELECT point FROM fc ORDER BY period")
@@ -1432,16 +1437,7 @@ mod tests {
                  FROM range(0, 3) AS a(m), (VALUES ('North'), ('South')) AS b(r)",
             )
             .unwrap();
-            let f = decl(Grain::Month, keys);
-            let d = Arc::new(Decl::new(&f, PathBuf::from("p.yaml")));
-            let vars = TemplateVars::new(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
-            ForecastNode {
-                decl: d,
-                table: Table::Forecast,
-            }
-            .build(&wh, &qualified("main", "fc"), &vars)
-            .unwrap_err()
-            .to_string()
+            build_monthly(&wh, keys).unwrap_err().to_string()
         };
         assert_eq!(
             err(&[]),
