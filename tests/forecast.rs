@@ -616,3 +616,76 @@ fn the_period_holding_the_as_of_date_is_current() {
         ]
     );
 }
+
+#[test]
+fn top_down_shares_the_totals_forecast_out_in_the_regions_proportions() {
+    let (dir, _) = edited(&[(
+        "    non_negative: true\n",
+        "    non_negative: true\n    reconcile: top_down\n",
+    )]);
+    run(dir.path(), None);
+    let db = db(dir.path());
+    // The total of the four regions, by seasonal naive: 2025's January to March added,
+    // 11 + 8 + 40 + 0 = 59, 21 + 2 + 40 + 0 = 63, 31 + 8 + 40 + 0 = 79 (East began in
+    // September). The regions' own forecasts add up to 67, 71 and 87 (East, too short
+    // for a season, naive at 8), so every region is scaled by 59/67, 63/71 and 79/87.
+    let totals: Vec<f64> = rows(&db, "SELECT point::VARCHAR FROM fc_total ORDER BY period")
+        .iter()
+        .map(|r| r[0].parse().unwrap())
+        .collect();
+    for (got, want) in totals.iter().zip([59.0, 63.0, 79.0]) {
+        close("total", *got, want, 1e-9);
+    }
+    let north = |col: &str, ahead: u32| {
+        num(
+            &db,
+            &format!(
+                "SELECT {col} FROM fc_region WHERE region = 'North' AND periods_ahead = {ahead}"
+            ),
+        )
+    };
+    close("North Jan", north("point", 1), 11.0 * 59.0 / 67.0, 1e-9);
+    close("North Mar", north("point", 3), 31.0 * 79.0 / 87.0, 1e-9);
+    close(
+        "North Jan lo95",
+        north("lo95", 1),
+        (11.0 - Z95) * 59.0 / 67.0,
+        1e-9,
+    );
+    close(
+        "North Jan hi80",
+        north("hi80", 1),
+        (11.0 + Z80) * 59.0 / 67.0,
+        1e-9,
+    );
+    close(
+        "East Feb",
+        num(
+            &db,
+            "SELECT point FROM fc_region WHERE region = 'East' AND periods_ahead = 2",
+        ),
+        8.0 * 63.0 / 71.0,
+        1e-9,
+    );
+    let acc = rows(
+        &db,
+        "SELECT model, reason FROM fc_region_accuracy WHERE region = 'North'",
+    );
+    assert_eq!(acc[0][0], "seasonal_naive, top-down");
+    assert!(
+        acc[0][1].ends_with(
+            "top-down: scaled to the forecast of the total of all series (seasonal_naive), \
+             by factors 0.881 to 0.908"
+        ),
+        "{}",
+        acc[0][1]
+    );
+    // Forecast against target adds the scaled regions: the company's quarter is the
+    // total's 59 + 63 + 79 = 201 against 198.
+    let company = rows(
+        &db,
+        "SELECT target::VARCHAR, projected::VARCHAR FROM forecast_vs_target
+         WHERE level = 'company' AND period_type = 'quarter'",
+    );
+    assert_eq!(company, vec![vec!["198.00", "201.00"]]);
+}

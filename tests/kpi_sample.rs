@@ -138,6 +138,20 @@ fn forecasts(db: &duckdb::Connection, dir: &std::path::Path) {
         ),
     );
     assert_eq!(total, vec![vec!["true"]]);
+    // The rep forecast is top-down: one rep's month is too noisy for the season, the
+    // company total is not, so the reps added up keep the season: Q4 2026 at least 1.3 x
+    // the average month of January-September 2027 (1.17 x added up from the reps' own
+    // forecasts), and December the highest month.
+    let reps = q(
+        db,
+        "SELECT period, sum(point), bool_and(model LIKE '%, top-down') FROM forecast_rep
+         GROUP BY period ORDER BY period",
+    );
+    let v: Vec<f64> = reps.iter().map(|r| r[1].parse().unwrap()).collect();
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+    assert!(mean(&v[..3]) >= 1.3 * mean(&v[3..]), "reps: {v:?}");
+    assert!(v.iter().all(|&m| m <= v[2]), "reps: {v:?}");
+    assert!(reps.iter().all(|r| r[2] == "true"), "{reps:?}");
     // Forecast vs target: the company's year 2026 = Jan-Sep actuals + Q4 forecast.
     let company = q(
         db,

@@ -813,6 +813,11 @@ pub struct ForecastConfig {
     /// The measure is never below zero: points and bounds are clamped at 0.
     #[serde(default)]
     pub non_negative: bool,
+    /// `none` (default) or `top_down`: forecast the total of all series too and share
+    /// it out in the proportions of the series' forecasts, so that a season visible only
+    /// in the total is kept and the series add up to the total's forecast.
+    #[serde(default)]
+    pub reconcile: crate::forecast::Reconcile,
     /// Projected period-end attainment against a targets model.
     #[serde(default)]
     pub vs_target: Option<VsTargetConfig>,

@@ -42,6 +42,7 @@ mod intermittent;
 mod naive;
 pub mod node;
 mod optim;
+pub mod reconcile;
 pub mod series;
 mod stats;
 #[cfg(test)]
@@ -149,6 +150,18 @@ pub enum Metric {
     Mase,
     /// Weighted absolute percentage error: sum |error| / sum |actual|.
     Wape,
+}
+
+/// How the series of one forecast are made to add up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reconcile {
+    /// Each series is forecast on its own.
+    #[default]
+    None,
+    /// The total of all series is forecast too and shared out in the proportions of the
+    /// series' forecasts ([`reconcile`]).
+    TopDown,
 }
 
 /// What to forecast and how to choose the model.

@@ -24,7 +24,8 @@
 //! look like a drop). Each key's series runs from its first period to the last closed
 //! one, missing periods filled with zero and counted. The series are read from DuckDB as
 //! Arrow, fitted in parallel with [`fit_many`], and written back with the Arrow
-//! appender.
+//! appender. With `reconcile: top_down` the total of all series is forecast too and the
+//! series are scaled to it ([`reconcile::top_down`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -38,7 +39,7 @@ use duckdb::arrow::array::{
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
 
-use super::{fit_many, ForecastSpec, Series, SeriesForecast};
+use super::{fit_many, reconcile, ForecastSpec, Reconcile, Series, SeriesForecast};
 use crate::config::{ForecastConfig, Grain, Pipeline, ResolvedForecast};
 use crate::error::{ConfigError, DbContext, Diagnostic, Error, Result};
 use crate::models::{self, ComputedNode, ComputedSpec, ModelGraph, TemplateVars};
@@ -788,8 +789,20 @@ impl ForecastNode {
         }
         let read = start.elapsed().as_secs_f64();
         let clock = Instant::now();
-        let fits = fit_many(&series, &d.spec)
+        let mut fits = fit_many(&series, &d.spec)
             .map_err(|e| Error::Run(format!("forecast `{}`: {e}", c.name)))?;
+        if c.reconcile == Reconcile::TopDown {
+            if let Some(td) = reconcile::top_down(&series, &mut fits, &d.spec)
+                .map_err(|e| Error::Run(format!("forecast `{}`: {e}", c.name)))?
+            {
+                tracing::info!(
+                    "forecast `{}`: top-down to the total's {}; {} period(s) without a share",
+                    c.name,
+                    td.total.model,
+                    td.kept
+                );
+            }
+        }
         let fitted = clock.elapsed().as_secs_f64();
         wh.exec(&format!(
             "CREATE TABLE {pts} (__sid INTEGER, __period DATE, __ahead INTEGER, point DOUBLE,
