@@ -242,25 +242,27 @@ fn forecast_vs_target_projects_and_gives_the_probability_from_the_bands() {
         r.into_iter().next().unwrap()
     };
     let f = |s: &str| s.parse::<f64>().unwrap();
-    // North Q1: 11 + 21 + 31 = 63 against 60; three months of sigma 1: sqrt(3).
+    // North Q1: 11 + 21 + 31 = 63 against 60; three months of sigma 1, one series's
+    // errors taken as fully correlated across the months of a period: 1 + 1 + 1 = 3.
     let north = row("region", "North", "quarter", "2026-01-01");
     assert_eq!(
         &north[..6],
         &["future", "60.00", "0.00", "63.00", "63.00", "1.0500"]
     );
-    close("sigma", f(&north[6]), 3f64.sqrt(), 1e-9);
-    close("P", f(&north[7]), phi(3.0 / 3f64.sqrt()), 1e-6);
+    close("sigma", f(&north[6]), 3.0, 1e-9);
+    close("P", f(&north[7]), phi(3.0 / 3.0), 1e-6);
     // South Q1: 8 + 2 + 8 = 18, exactly the target: a coin toss. February's band is
-    // clamped at 0, so its sigma comes from the upper half: still 3.
+    // clamped at 0, so its sigma comes from the upper half: still 3; 3 x 3 = 9.
     let south = row("region", "South", "quarter", "2026-01-01");
     assert_eq!(&south[1..5], &["18.00", "0.00", "18.00", "18.00"]);
-    close("sigma", f(&south[6]), 27f64.sqrt(), 1e-9);
+    close("sigma", f(&south[6]), 9.0, 1e-9);
     close("P", f(&south[7]), 0.5, 1e-6);
-    // Zone A = North + South: 81 against 78, variance 3 x 1 + 3 x 9 = 30.
+    // Zone A = North + South, independent of each other: 81 against 78, variance
+    // 3^2 + 9^2 = 90.
     let zone = row("zone", "A", "quarter", "2026-01-01");
     assert_eq!(&zone[1..5], &["78.00", "0.00", "81.00", "81.00"]);
-    close("sigma", f(&zone[6]), 30f64.sqrt(), 1e-9);
-    close("P", f(&zone[7]), phi(3.0 / 30f64.sqrt()), 1e-6);
+    close("sigma", f(&zone[6]), 90f64.sqrt(), 1e-9);
+    close("P", f(&zone[7]), phi(3.0 / 90f64.sqrt()), 1e-6);
     // West has a target and no sales: nothing forecast, no uncertainty, probability 0.
     let west = row("region", "West", "quarter", "2026-01-01");
     assert_eq!(
@@ -270,12 +272,15 @@ fn forecast_vs_target_projects_and_gives_the_probability_from_the_bands() {
     // North in January: 11 against 20 with sigma 1.
     let jan = row("region", "North", "month", "2026-01-01");
     close("P", f(&jan[7]), phi(-9.0), 1e-9);
-    // The company: every region's points and variances from the forecast table (sigma
-    // from the 95 % band, its upper half where the lower bound was clamped at 0).
+    // The company: every region's points, and per region the square of its months'
+    // sigmas added up, from the forecast table (sigma from the 95 % band, its upper half
+    // where the lower bound was clamped at 0).
     let (rest, var) = db
         .query_row(
-            "SELECT sum(point), sum(pow(CASE WHEN lo95 <= 0 THEN (hi95 - point) / $1
-                 ELSE (hi95 - lo95) / (2 * $1) END, 2)) FROM fc_region",
+            "SELECT sum(point), sum(sd * sd) FROM (
+                 SELECT region, sum(point) AS point, sum(CASE WHEN lo95 <= 0
+                     THEN (hi95 - point) / $1 ELSE (hi95 - lo95) / (2 * $1) END) AS sd
+                 FROM fc_region GROUP BY region)",
             [Z95],
             |r| Ok((r.get::<_, f64>(0)?, r.get::<_, f64>(1)?)),
         )

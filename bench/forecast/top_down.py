@@ -12,8 +12,9 @@ those actuals, for the months up to September 2026:
 - company MAE: mean over (as-of, month) of |sum of the reps' points - actual|;
 - Q4 error: the company's October-December, summed, minus the actual, per as-of date
   before a Q4 (2024-09-30 and 2025-09-30);
-- coverage of the company's month and quarter at 80 % and 95 %: |projected - actual|
-  within 1.2816 or 1.96 x `sigma` of `forecast_vs_target` (complete future periods).
+- coverage of the months and quarters of reps, regions (a rep's region from the target
+  row of the month) and the company at 80 % and 95 %: |projected - actual| within
+  1.2816 or 1.96 x `sigma` of `forecast_vs_target` (future periods, complete since).
 
     python bench/forecast/top_down.py --bin target/release/salespipe --work /tmp/topdown
 """
@@ -29,6 +30,8 @@ AS_OF = [
     "2025-06-30", "2025-09-30", "2025-12-31", "2026-03-31", "2026-06-30",
 ]
 LAST_ACTUAL = "2026-09-01"
+# The column of the actuals that a `forecast_vs_target` level's entity is.
+LEVEL_COLUMN = {"rep": "rep_id", "region": "region", "company": "rep_id"}
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -54,7 +57,8 @@ def project(work, setting):
 
 
 def measure(binary, dest):
-    rep_err, comp_err, q4, cover = [], [], {}, {"month": [], "quarter": []}
+    rep_err, comp_err, q4 = [], [], {}
+    cover = {(l, p): [] for l in LEVEL_COLUMN for p in ["month", "quarter"]}
     for as_of in AS_OF:
         subprocess.run(
             [binary, "run", "pipelines/daily.yaml", "--as-of", as_of, "--quiet"],
@@ -79,18 +83,23 @@ def measure(binary, dest):
         comp_err += [abs(p - y) for _, p, y in monthly]
         if as_of.endswith("09-30"):
             q4[as_of] = sum(p - y for d, p, y in monthly if d.month >= 10)
-        for period_type in cover:
-            cover[period_type] += con.execute(
-                """
-                WITH a AS (SELECT month, sum(net_revenue)::DOUBLE AS y FROM kpi_sales_monthly
-                           GROUP BY ALL)
-                SELECT abs(v.projected::DOUBLE - sum(a.y)) / nullif(v.sigma, 0)
-                FROM forecast_vs_target v JOIN a
+        for (level, period_type) in cover:
+            cover[(level, period_type)] += con.execute(
+                f"""
+                WITH a AS (
+                    SELECT m.month, m.rep_id, t.region, sum(m.net_revenue)::DOUBLE AS y
+                    FROM kpi_sales_monthly m
+                    LEFT JOIN fct_targets_monthly t ON t.rep_id = m.rep_id AND t.month = m.month
+                    GROUP BY ALL
+                )
+                SELECT abs(v.projected::DOUBLE - coalesce(sum(a.y), 0)) / nullif(v.sigma, 0)
+                FROM forecast_vs_target v LEFT JOIN a
                   ON a.month BETWEEN v.period_start AND v.period_end
-                WHERE v.level = 'company' AND v.period_type = ? AND v.status = 'future'
+                  AND (v.level = 'company' OR v.entity = a.{LEVEL_COLUMN[level]})
+                WHERE v.level = ? AND v.period_type = ? AND v.status = 'future'
                   AND v.period_end < CAST(? AS DATE) + INTERVAL 1 MONTH
-                GROUP BY v.period_start, v.projected, v.sigma
-                """, [period_type, LAST_ACTUAL]).fetchall()
+                GROUP BY v.entity, v.period_start, v.projected, v.sigma
+                """, [level, period_type, LAST_ACTUAL]).fetchall()
         con.close()
     mean = lambda x: sum(x) / len(x)
     out = {
@@ -98,11 +107,11 @@ def measure(binary, dest):
         "company MAE": round(mean(comp_err)),
         **{f"Q4 error as of {k}": round(v) for k, v in q4.items()},
     }
-    for period_type, zs in cover.items():
+    for (level, period_type), zs in cover.items():
         zs = [z[0] for z in zs if z[0] is not None]
-        out[f"company {period_type}: n"] = len(zs)
-        out[f"company {period_type}: within 80 %"] = f"{mean([z <= 1.2816 for z in zs]):.0%}"
-        out[f"company {period_type}: within 95 %"] = f"{mean([z <= 1.96 for z in zs]):.0%}"
+        what = f"{level} {period_type}s ({len(zs)})"
+        out[f"{what} within the 80 % band"] = f"{mean([z <= 1.2816 for z in zs]):.0%}"
+        out[f"{what} within the 95 % band"] = f"{mean([z <= 1.96 for z in zs]):.0%}"
     return out
 
 

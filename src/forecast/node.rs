@@ -127,8 +127,8 @@ pub fn specs(pipeline: &Pipeline) -> Vec<ComputedSpec> {
                 format!(
                     "Projected period-end attainment of `{}` against `{}`: actuals of closed \
                      periods plus the forecast of the rest, and the probability of reaching \
-                     the target (normal, sigma from the 95 % bands, months and keys \
-                     independent)",
+                     the target (normal, sigma from the 95 % bands: a key's months fully \
+                     correlated, keys independent)",
                     c.name, v.targets
                 ),
             ));
@@ -997,7 +997,7 @@ impl ForecastNode {
                      CAST(date_trunc('{t}', __period) AS DATE) AS period_start,
                      CAST(date_trunc('{t}', __period) + INTERVAL {months} MONTH
                          - INTERVAL 1 DAY AS DATE) AS period_end,
-                     __period, __target, __actual, __point, __var
+                     {k}__period, __target, __actual, __point, __var
                  FROM levels"
             ));
         }
@@ -1058,16 +1058,23 @@ impl ForecastNode {
              levels AS ({levels}),
              periods AS ({periods}),
              horizon AS (SELECT max(period) AS last FROM {fc}),
+             per_key AS (
+                 SELECT level, entity, period_type, period_start, period_end, {k}
+                     sum(__target) AS __target,
+                     sum(__actual) FILTER (WHERE __period < $2) AS __actual,
+                     {rest} AS __rest, {sd_rest} AS __sd
+                 FROM periods
+                 GROUP BY ALL
+             ),
              agg AS (
                  SELECT level, entity, period_type, period_start, period_end,
                      CASE WHEN period_start <= CAST($1 AS DATE) THEN 'current' ELSE 'future' END
                          AS status,
                      CAST(coalesce(sum(__target), 0) AS DECIMAL(18, 2)) AS target,
-                     CAST(coalesce(sum(__actual) FILTER (WHERE __period < $2), 0)
-                         AS DECIMAL(18, 2)) AS actual_to_date,
-                     coalesce({rest}, 0) AS rest,
-                     sqrt(coalesce({var_rest}, 0)) AS sigma
-                 FROM periods
+                     CAST(coalesce(sum(__actual), 0) AS DECIMAL(18, 2)) AS actual_to_date,
+                     coalesce({rest_keys}, 0) AS rest,
+                     sqrt(coalesce({var_keys}, 0)) AS sigma
+                 FROM per_key
                  GROUP BY ALL
              ),
              measured AS (
@@ -1109,7 +1116,9 @@ impl ForecastNode {
             point = exact_sum("__point", ""),
             var = exact_sum("__var", ""),
             rest = exact_sum("__point", " FILTER (WHERE __period >= $2)"),
-            var_rest = exact_sum("__var", " FILTER (WHERE __period >= $2)"),
+            sd_rest = exact_sum("sqrt(__var)", " FILTER (WHERE __period >= $2)"),
+            rest_keys = exact_sum("__rest", ""),
+            var_keys = exact_sum("__sd * __sd", ""),
             levels = levels.join(" UNION ALL "),
             periods = periods.join(" UNION ALL "),
         );
