@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo run --release --example forecast_csv -- IN.csv OUT.csv \
-//!     [--horizon 12] [--season 12] [--origins 3] [--threads 2] [--non-negative] [--candidates ets,theta,...]
+//!     [--horizon 12] [--season 12] [--origins 3] [--threads 2] [--non-negative] [--top-down] [--candidates ets,theta,...]
 //! ```
 //! Prints `series=N seconds=S` (fit, backtest and forecast of every series, reading and
 //! writing excluded) on stdout.
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use salespipe::forecast::{fit_many, ForecastSpec, ModelKind, Series};
+use salespipe::forecast::{fit_many, reconcile, ForecastSpec, ModelKind, Series};
 
 fn main() -> ExitCode {
     match run() {
@@ -32,6 +32,7 @@ fn run() -> Result<()> {
     let mut spec = ForecastSpec::default();
     let mut threads = 0usize;
     let mut non_negative = false;
+    let mut top_down = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| -> Result<usize> {
@@ -47,6 +48,7 @@ fn run() -> Result<()> {
             "--step" => spec.step = value("--step")?,
             "--threads" => threads = value("--threads")?,
             "--non-negative" => non_negative = true,
+            "--top-down" => top_down = true,
             "--candidates" => {
                 let list = it.next().context("--candidates needs a value")?;
                 spec.candidates = list
@@ -64,7 +66,7 @@ fn run() -> Result<()> {
         }
     }
     let [input, output] = positional.as_slice() else {
-        bail!("usage: forecast_csv IN.csv OUT.csv [--horizon H] [--season M] [--origins K] [--threads N] [--non-negative] [--candidates LIST]");
+        bail!("usage: forecast_csv IN.csv OUT.csv [--horizon H] [--season M] [--origins K] [--threads N] [--non-negative] [--top-down] [--candidates LIST]");
     };
 
     let mut reader = csv::Reader::from_path(input).with_context(|| format!("reading {input}"))?;
@@ -94,16 +96,21 @@ fn run() -> Result<()> {
         });
         values[i].push(y);
     }
+    // Every series ends at the same period (-1): with --top-down their total adds the
+    // values of the same dates when the series end together.
     let series = values
         .into_iter()
-        .map(|v| Series::new(0, v, non_negative))
+        .map(|v| Series::new(-(v.len() as i64), v, non_negative))
         .collect::<Result<Vec<_>, _>>()?;
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
     let start = Instant::now();
-    let forecasts = pool.install(|| fit_many(&series, &spec))?;
+    let mut forecasts = pool.install(|| fit_many(&series, &spec))?;
+    if top_down {
+        pool.install(|| reconcile::top_down(&series, &mut forecasts, &spec))?;
+    }
     let seconds = start.elapsed().as_secs_f64();
 
     let mut writer = csv::Writer::from_path(output).with_context(|| format!("writing {output}"))?;
