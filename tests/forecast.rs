@@ -694,3 +694,43 @@ fn top_down_shares_the_totals_forecast_out_in_the_regions_proportions() {
     );
     assert_eq!(company, vec![vec!["198.00", "201.00"]]);
 }
+
+#[test]
+fn a_key_named_like_a_column_of_forecast_vs_target_changes_nothing() {
+    // The regions renamed `entity` (a column forecast_vs_target computes) in the input
+    // and the targets: the same table as keyed by `region`, sigmas of the roll-ups
+    // included (keys independent, not added up as one).
+    let plain = fixture("forecast");
+    run(plain.path(), None);
+    let (dir, _) = edited(&[
+        (
+            "    input: sales\n    keys: [region]\n",
+            "    input: sales_e\n    keys: [entity]\n",
+        ),
+        ("      targets: targets\n", "      targets: targets_e\n"),
+    ]);
+    for (name, sql) in [
+        (
+            "sales_e",
+            "SELECT sale_date, region AS entity, amount FROM {{ ref(\"sales\") }}",
+        ),
+        (
+            "targets_e",
+            "SELECT region AS entity, month, zone, target FROM {{ ref(\"targets\") }}",
+        ),
+    ] {
+        std::fs::write(dir.path().join(format!("models/{name}.sql")), sql).unwrap();
+    }
+    run(dir.path(), None);
+    let all = "SELECT level, entity, period_type, period_start::VARCHAR, target::VARCHAR,
+                   projected::VARCHAR, round(sigma, 9)::VARCHAR, round(probability, 9)::VARCHAR
+               FROM forecast_vs_target ORDER BY ALL";
+    let want = rows(&db(plain.path()), all);
+    let got = rows(&db(dir.path()), all);
+    assert_eq!(want.len(), got.len());
+    for (w, g) in want.iter().zip(&got) {
+        // Only the name of the key level differs: `region` against `entity`.
+        assert_eq!(&w[1..], &g[1..]);
+    }
+    assert!(want.iter().any(|r| r[0] == "zone"), "{want:?}");
+}

@@ -960,15 +960,14 @@ impl ForecastNode {
             .collect();
         let lv_mapped: String = lv
             .iter()
-            .map(|l| format!("coalesce(t.{l}, l.{l}, 'Unassigned') AS {l}, "))
+            .enumerate()
+            .map(|(i, l)| format!("coalesce(t.{l}, l.{l}, 'Unassigned') AS __l{i}, "))
             .collect();
         let key_level = v.key_level.clone().unwrap_or_else(|| c.keys.join("_"));
         let mut levels = Vec::new();
         if !c.keys.is_empty() {
-            let entity: Vec<String> = c
-                .keys
-                .iter()
-                .map(|k| format!("coalesce(CAST({} AS VARCHAR), 'Unassigned')", ident(k)))
+            let entity: Vec<String> = (0..c.keys.len())
+                .map(|i| format!("coalesce(CAST(__k{i} AS VARCHAR), 'Unassigned')"))
                 .collect();
             levels.push(format!(
                 "SELECT {} AS level, concat_ws(' / ', {}) AS entity, * FROM mapped",
@@ -976,9 +975,9 @@ impl ForecastNode {
                 entity.join(", ")
             ));
         }
-        for (l, name) in lv.iter().zip(&v.levels) {
+        for (i, name) in v.levels.iter().enumerate() {
             levels.push(format!(
-                "SELECT {} AS level, {l} AS entity, * FROM mapped",
+                "SELECT {} AS level, __l{i} AS entity, * FROM mapped",
                 crate::sql::literal(name)
             ));
         }
@@ -986,6 +985,15 @@ impl ForecastNode {
             "SELECT {} AS level, 'all' AS entity, * FROM mapped",
             crate::sql::literal(&v.total_level)
         ));
+        // The keys under internal names from `mapped` on: a key may be named like a
+        // column computed here (`entity`, `level`, `period_start`...).
+        let bk: String = c
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| format!("b.{} AS __k{i}, ", ident(key)))
+            .collect();
+        let kk: String = (0..c.keys.len()).map(|i| format!("__k{i}, ")).collect();
         let mut periods = Vec::new();
         let types: &[(&str, u32)] = match c.grain {
             Grain::Month => &[("month", 1), ("quarter", 3), ("year", 12)],
@@ -997,7 +1005,7 @@ impl ForecastNode {
                      CAST(date_trunc('{t}', __period) AS DATE) AS period_start,
                      CAST(date_trunc('{t}', __period) + INTERVAL {months} MONTH
                          - INTERVAL 1 DAY AS DATE) AS period_end,
-                     {k}__period, __target, __actual, __point, __var
+                     {kk}__period, __target, __actual, __point, __var
                  FROM levels"
             ));
         }
@@ -1059,7 +1067,7 @@ impl ForecastNode {
              periods AS ({periods}),
              horizon AS (SELECT max(period) AS last FROM {fc}),
              per_key AS (
-                 SELECT level, entity, period_type, period_start, period_end, {k}
+                 SELECT level, entity, period_type, period_start, period_end, {kk}
                      sum(__target) AS __target,
                      sum(__actual) FILTER (WHERE __period < $2) AS __actual,
                      {rest} AS __rest, {sd_rest} AS __sd
@@ -1111,7 +1119,7 @@ impl ForecastNode {
             m = ident(&c.measure),
             input = qualified("main", &c.input),
             fc = qualified("main", &c.name),
-            bk = d.keys("b."),
+            bk = bk,
             lv_arg = lv_arg,
             point = exact_sum("__point", ""),
             var = exact_sum("__var", ""),

@@ -11,9 +11,10 @@
 //! multiplied by the same factor `total_h / sum_i point_i,h`. The series then add up to
 //! the total's forecast and keep their shares of it.
 //!
-//! A period whose series forecasts add up to zero (nothing to share out), or whose
-//! factor is negative or not finite (a measure that can be negative), is left as it was
-//! and counted in [`TopDown::kept`].
+//! Proportions need shares that are not negative: a period where any series' forecast
+//! is below zero (a measure that can be negative) or where they add up to zero (nothing
+//! to share out), or whose total is negative, is left as it was and counted in
+//! [`TopDown::kept`].
 
 use std::collections::BTreeMap;
 
@@ -61,37 +62,45 @@ pub fn top_down(
         return Ok(None);
     };
     let total = forecast_series(&sum, spec)?;
-    let mut bottom: BTreeMap<i64, f64> = BTreeMap::new();
+    // Per period: the sum of the series' points, and whether any is negative.
+    let mut bottom: BTreeMap<i64, (f64, bool)> = BTreeMap::new();
     for f in fits.iter() {
         for p in &f.points {
-            *bottom.entry(p.period).or_default() += p.point;
+            let e = bottom.entry(p.period).or_insert((0.0, false));
+            e.0 += p.point;
+            e.1 |= p.point < 0.0;
         }
     }
     let mut factors = Vec::with_capacity(total.points.len());
+    let mut scaled: Vec<f64> = Vec::new();
     let mut kept = 0;
     for t in &total.points {
-        let parts = bottom.get(&t.period).copied().unwrap_or(0.0);
+        let (parts, negative) = bottom.get(&t.period).copied().unwrap_or((0.0, false));
         let factor = t.point / parts;
-        if parts > 0.0 && factor.is_finite() && factor >= 0.0 {
+        if !negative && parts > 0.0 && factor.is_finite() && factor >= 0.0 {
             factors.push((t.period, factor));
+            scaled.push(factor);
         } else {
             factors.push((t.period, 1.0));
             kept += 1;
         }
     }
     let by_period: BTreeMap<i64, f64> = factors.iter().copied().collect();
-    let (lo, hi) = factors
-        .iter()
-        .map(|&(_, f)| f)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), f| {
-            (lo.min(f), hi.max(f))
-        });
+    let range = if scaled.is_empty() {
+        "no period scaled".to_string()
+    } else {
+        let lo = scaled.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = scaled.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!("by factors {lo:.3} to {hi:.3}")
+    };
     let note = format!(
-        "; top-down: scaled to the forecast of the total of all series ({}), by factors \
-         {lo:.3} to {hi:.3}{}",
+        "; top-down: scaled to the forecast of the total of all series ({}), {range}{}",
         total.model,
         if kept > 0 {
-            format!(", {kept} period(s) left as they were (nothing to share out)")
+            format!(
+                ", {kept} period(s) left as they were (a series forecast below zero, or \
+                 the series adding up to zero or the total below it: no proportions)"
+            )
         } else {
             String::new()
         }
@@ -212,6 +221,40 @@ mod tests {
         for (a, b) in fits.iter().zip(&before) {
             assert_eq!(a.points, b.points);
         }
+    }
+
+    #[test]
+    fn a_period_with_a_negative_series_forecast_is_left_as_it_was() {
+        // Margin-like series: one positive, one negative, forecast flat by naive at 100
+        // and -95. Their sum, 5, would give a factor of 20 from a total near 5: no
+        // proportions exist with a negative share, so nothing is scaled.
+        let series = vec![
+            Series::new(
+                0,
+                vec![90.0, 110.0, 100.0, 95.0, 105.0, 100.0, 100.0, 100.0],
+                false,
+            )
+            .unwrap(),
+            Series::new(
+                0,
+                vec![-90.0, -100.0, -95.0, -97.0, -93.0, -95.0, -95.0, -95.0],
+                false,
+            )
+            .unwrap(),
+        ];
+        let naive = spec(vec![ModelKind::Naive]);
+        let mut fits = fit_many(&series, &naive).unwrap();
+        let before = fits.clone();
+        let td = top_down(&series, &mut fits, &naive).unwrap().unwrap();
+        assert_eq!(td.kept, 4);
+        for (a, b) in fits.iter().zip(&before) {
+            assert_eq!(a.points, b.points);
+        }
+        assert!(
+            fits[0].reason.ends_with("no period scaled, 4 period(s) left as they were (a series forecast below zero, or the series adding up to zero or the total below it: no proportions)"),
+            "{}",
+            fits[0].reason
+        );
     }
 
     #[test]
