@@ -374,9 +374,16 @@ fn write_summary(
 fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>> {
     vars.iter()
         .map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
-                .ok_or_else(|| Error::Usage(format!("--var `{kv}`: expected key=value")))
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| Error::Usage(format!("--var `{kv}`: expected key=value")))?;
+            if k.trim() == "fiscal_year_start_month" {
+                return Err(Error::Usage(format!(
+                    "--var `{kv}` is not read: the fiscal year is set by \
+                     `fiscal_year_start_month:` at the top of the pipeline"
+                )));
+            }
+            Ok((k.trim().to_string(), v.to_string()))
         })
         .collect()
 }

@@ -306,6 +306,23 @@ fn sales(db: &duckdb::Connection) {
 
 /// kpi_sales_growth, total breakdown.
 fn growth(db: &duckdb::Connection) {
+    // The pipeline's fiscal year starts in April: March 2025 closes FY2025, April opens
+    // FY2026, July is its second quarter.
+    assert_eq!(
+        q(
+            db,
+            "SELECT date_day, fiscal_year, fiscal_quarter FROM dim_date
+             WHERE date_day IN (DATE '2025-01-01', DATE '2025-03-31', DATE '2025-04-01',
+                 DATE '2025-07-01', DATE '2025-12-31') ORDER BY date_day"
+        ),
+        t(&[
+            &["2025-01-01", "2025", "4"],
+            &["2025-03-31", "2025", "4"],
+            &["2025-04-01", "2026", "1"],
+            &["2025-07-01", "2026", "2"],
+            &["2025-12-31", "2026", "3"],
+        ])
+    );
     // dim_date starts on 1 January of the first order's year: no 2024 months.
     // MoM: Feb 0 / 379 - 1 = -1.0000; Mar over a zero February: NULL; Apr 300 / 20 - 1 =
     // 14.0000; May -1.0000; Jun over zero: NULL. YTD: 379, 379, 399, 699, 699, 789.

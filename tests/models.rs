@@ -471,6 +471,36 @@ fn fiscal_year_start_month_is_checked() {
         "{}",
         stderr(&out)
     );
+    // The setting is not a `var`: set as one, under `vars:` or with `--var`, it is
+    // refused rather than silently ignored.
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("fiscal_year_start_month: 13", "fiscal_year_start_month: 4");
+    std::fs::write(
+        &p,
+        text.replace("vars:\n", "vars:\n  fiscal_year_start_month: \"4\"\n"),
+    )
+    .unwrap();
+    let out = salespipe(dir.path(), &["validate", "pipeline.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "pipeline.yaml:14:3: error[E002]: `vars.fiscal_year_start_month` is not read"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(&p, &text).unwrap();
+    let out = salespipe(
+        dir.path(),
+        &["run", "pipeline.yaml", "--var", "fiscal_year_start_month=4"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--var `fiscal_year_start_month=4` is not read"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -203,6 +203,15 @@ impl Checker<'_> {
                 ),
             );
         }
+        if config.vars.contains_key("fiscal_year_start_month") {
+            self.error(
+                "vars.fiscal_year_start_month",
+                "E002",
+                "`vars.fiscal_year_start_month` is not read: the fiscal year is set by \
+                 `fiscal_year_start_month:` at the top of the pipeline"
+                    .to_string(),
+            );
+        }
         let models_dir = self.resolve(&config.models.path);
         if !models_dir.is_dir() {
             self.error(

@@ -1,5 +1,5 @@
 -- materialized: table
--- description: One row per day from 1 January of the first order's year to 31 December of the as-of year: ISO week (iso_year, iso_week, week_start = Monday), month (first day), quarter (first day, label YYYY-Qn), year, fiscal year and quarter (the fiscal year starts in month var.fiscal_year_start_month, default 1, and is named by the calendar year it ends in), day of week (1 = Monday), is_weekend, days in month, is_past = on or before the as-of date.
+-- description: One row per day from 1 January of the first order's year to 31 December of the as-of year: ISO week (iso_year, iso_week, week_start = Monday), month (first day), quarter (first day, label YYYY-Qn), year, fiscal year and quarter (the fiscal year starts in the pipeline's fiscal_year_start_month, default 1, and is named by the calendar year it ends in), day of week (1 = Monday), is_weekend, days in month, is_past = on or before the as-of date.
 -- order_by: date_day
 -- test: { unique: [date_day] }
 WITH bounds AS (
@@ -14,7 +14,7 @@ days AS (
     FROM bounds
 ),
 fy AS (
-    SELECT CAST({{ var.fiscal_year_start_month | default(value="1") }} AS INTEGER) AS start_month
+    SELECT CAST({{ fiscal_year_start_month }} AS INTEGER) AS start_month
 )
 SELECT
     date_day,
