@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use chrono::{Duration, Months, NaiveDate};
+use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -94,7 +94,8 @@ pub fn render(
     let kind = report.config.period;
     let current = period::containing(kind, as_of);
     let prev = period::previous(kind, &current);
-    let params = params_for(as_of, &current, &prev);
+    let ago = period::year_ago(kind, &current);
+    let params = params_for(as_of, &current, &prev, &ago);
     let mut data = Map::new();
     for (name, path) in &report.queries {
         let sql = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -148,27 +149,20 @@ pub fn render(
 }
 
 /// The parameters a report query may use.
-fn params_for(as_of: NaiveDate, current: &Period, prev: &Period) -> Vec<(&'static str, NaiveDate)> {
+fn params_for(
+    as_of: NaiveDate,
+    current: &Period,
+    prev: &Period,
+    ago: &Period,
+) -> Vec<(&'static str, NaiveDate)> {
     vec![
         ("as_of", as_of),
         ("period_start", current.start),
         ("period_end", current.end),
         ("prev_start", prev.start),
         ("prev_end", prev.end),
-        (
-            "year_ago_start",
-            current
-                .start
-                .checked_sub_months(Months::new(12))
-                .unwrap_or(current.start),
-        ),
-        (
-            "year_ago_end",
-            current
-                .end
-                .checked_sub_months(Months::new(12))
-                .unwrap_or(current.end),
-        ),
+        ("year_ago_start", ago.start),
+        ("year_ago_end", ago.end),
     ]
 }
 

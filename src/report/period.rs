@@ -62,6 +62,24 @@ pub fn previous(kind: ReportPeriod, p: &Period) -> Period {
     containing(kind, p.start - Duration::days(1))
 }
 
+/// The period of the same kind a year before `p`: the same ISO week of the year before
+/// (week 52 for a week 53 the year before lacks), the same month, the same quarter;
+/// whole periods, so February 2024 ends on the 29th.
+pub fn year_ago(kind: ReportPeriod, p: &Period) -> Period {
+    match kind {
+        ReportPeriod::Week => {
+            let iso = p.start.iso_week();
+            let monday =
+                |week| NaiveDate::from_isoywd_opt(iso.year() - 1, week, chrono::Weekday::Mon);
+            let start = monday(iso.week())
+                .or_else(|| monday(52))
+                .unwrap_or(p.start - Duration::days(364));
+            containing(kind, start)
+        }
+        ReportPeriod::Month | ReportPeriod::Quarter => containing(kind, add_months(p.start, -12)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +110,38 @@ mod tests {
         assert_eq!(
             (w.start, w.end, w.label.as_str()),
             (d("2025-12-29"), d("2026-01-04"), "2026-W01")
+        );
+    }
+
+    #[test]
+    fn a_year_ago_is_the_same_whole_period() {
+        let ago = |kind, day| {
+            let p = year_ago(kind, &containing(kind, d(day)));
+            (p.start, p.end, p.label)
+        };
+        // 2026-W40 (Monday 2026-09-28) a year before: 2025-W40, Monday 2025-09-29.
+        assert_eq!(
+            ago(ReportPeriod::Week, "2026-10-01"),
+            (d("2025-09-29"), d("2025-10-05"), "2025-W40".to_string())
+        );
+        // 2021-W01 starts on 2021-01-04; 2020 has a week 53, 2019 has not: 2020-W53's
+        // year before is 2019-W52.
+        assert_eq!(
+            ago(ReportPeriod::Week, "2021-01-01").2,
+            "2019-W52".to_string()
+        );
+        assert_eq!(
+            ago(ReportPeriod::Week, "2021-01-05").2,
+            "2020-W01".to_string()
+        );
+        // February 2025 a year before: the whole of February 2024, leap day included.
+        assert_eq!(
+            ago(ReportPeriod::Month, "2025-02-28"),
+            (d("2024-02-01"), d("2024-02-29"), "2024-02".to_string())
+        );
+        assert_eq!(
+            ago(ReportPeriod::Quarter, "2026-09-30"),
+            (d("2025-07-01"), d("2025-09-30"), "2025-Q3".to_string())
         );
     }
 }
