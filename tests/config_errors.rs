@@ -105,11 +105,11 @@ fn semantic_errors_are_all_collected() {
     let (err, text) = validate_with(&[
         ("key: [order_id]\n", "key: [order_idd]\n"),
         ("references: products.sku", "references: prodcts.sku"),
-        ("template: monthly_sales", "template: monthly_sale"),
+        ("template: sales_report", "template: sales_repor"),
     ]);
     let (l1, c1) = position(&text, "order_idd");
     let (l2, c2) = position(&text, "references: prodcts");
-    let (l3, c3) = position(&text, "template: monthly_sale");
+    let (l3, c3) = position(&text, "template: sales_repor");
     for expected in [
         format!(
             "pipeline.yaml:{l1}:{c1}: error[E012]: unknown column `order_idd` in `orders.key`; did you mean `order_id`?"
@@ -204,7 +204,7 @@ fn validate_parses_the_sql_models() {
 fn an_unknown_template_filter_is_found_before_the_run() {
     let dir = fixture("tiny");
     let d = dir.path();
-    let template = d.join("report_templates/monthly_sales.md.tera");
+    let template = d.join("report_templates/sales_report.md.tera");
     let text = std::fs::read_to_string(&template)
         .unwrap()
         .replacen("| count }}", "| cnt }}", 1);

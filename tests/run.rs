@@ -204,7 +204,7 @@ fn tiny_company_end_to_end() {
     let md =
         std::fs::read_to_string(dir.path().join("out/reports/monthly_sales-2026-09.md")).unwrap();
     assert!(
-        md.contains("| Net sales | 402.54 | 190.00 | 111.9 % |"),
+        md.contains("| Net sales (booked) | 402.54 | 190.00 | 111.9 % |"),
         "{md}"
     );
     // No returns in the tiny company: net revenue after returns is the same.
@@ -213,12 +213,15 @@ fn tiny_company_end_to_end() {
         md.contains("| Net revenue | 402.54 | 190.00 | 111.9 % |"),
         "{md}"
     );
-    assert!(md.contains("| Units | 18 | 1 | |"), "{md}");
-    assert!(md.contains("| Gross profit | 146.54 | 70.00 | |"), "{md}");
-    assert!(md.contains("| COGS | 256.00 | | |"), "{md}");
+    assert!(md.contains("| Net units | 18 | 1 | |"), "{md}");
+    assert!(
+        md.contains("| Gross profit | 146.54 | 70.00 | 109.3 % |"),
+        "{md}"
+    );
+    assert!(md.contains("| COGS | 256.00 | 120.00 | |"), "{md}");
     assert!(md.contains("| Orders | 2 | 1 | |"), "{md}");
     assert!(
-        md.contains("| South | Office Supplies | 12.54 | 4 | 4.00 | 8.54 | 1 |"),
+        md.contains("| South | Office Supplies | 12.54 | 0.00 | 12.54 | 4 | 4.00 | 8.54 | 1 |"),
         "{md}"
     );
     let html =
@@ -241,7 +244,7 @@ fn as_of_on_the_command_line_wins() {
     );
     let md =
         std::fs::read_to_string(dir.path().join("out/reports/monthly_sales-2026-08.md")).unwrap();
-    assert!(md.contains("| Net sales | 190.00 |"), "{md}");
+    assert!(md.contains("| Net sales (booked) | 190.00 |"), "{md}");
     // `latest` is the newest loaded order date: 2026-09-10 (SO-3; SO-5 was rejected).
     salespipe_ok(
         dir.path(),
@@ -528,10 +531,10 @@ fn a_report_query_error_is_placed_in_its_file() {
     let dir = fixture("tiny");
     let d = dir.path();
     salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
-    let query = d.join("sql/reports/monthly_totals.sql");
+    let query = d.join("sql/reports/sales_totals.sql");
     let text = std::fs::read_to_string(&query)
         .unwrap()
-        .replace("sum(units) AS units", "sum(unitz) AS units");
+        .replace("sum(net_units) AS net_units", "sum(unitz) AS net_units");
     std::fs::write(&query, &text).unwrap();
     let at = text.find("unitz").unwrap();
     let line = text[..at].matches('\n').count() + 1;
@@ -652,4 +655,28 @@ fn the_sample_run_writes_the_same_bytes_from_a_fresh_warehouse() {
         .map(|(k, _)| k)
         .collect();
     assert!(differing.is_empty(), "{differing:?}");
+}
+
+#[test]
+fn markdown_reports_escape_what_markdown_would_read_as_markup() {
+    // A category holding `|` would split its table cell in Markdown and shift every
+    // figure after it one column; `*` would start emphasis. Escaped with a backslash in
+    // the Markdown report, printed as it is (HTML-escaped) in the HTML one.
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let products = d.join("data/products.csv");
+    let text = std::fs::read_to_string(&products)
+        .unwrap()
+        .replace(",Office Supplies,", ",Office | *Supplies*,");
+    std::fs::write(&products, text).unwrap();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let md = std::fs::read_to_string(d.join("out/reports/monthly_sales-2026-09.md")).unwrap();
+    assert!(
+        md.contains(
+            "| South | Office \\| \\*Supplies\\* | 12.54 | 0.00 | 12.54 | 4 | 4.00 | 8.54 | 1 |"
+        ),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(d.join("out/reports/monthly_sales-2026-09.html")).unwrap();
+    assert!(html.contains("<td>Office | *Supplies*</td>"), "{html}");
 }

@@ -337,7 +337,7 @@ fn report_month_matches_the_independent_cross_check() {
     let net = expected["total"]["net_revenue"].as_str().unwrap();
     let formatted = salespipe::util::format_decimal(net.parse().unwrap(), 2);
     assert!(
-        md.contains(&format!("| Net sales | {formatted} |")),
+        md.contains(&format!("| Net sales (booked) | {formatted} |")),
         "{formatted} not in\n{md}"
     );
     // Net revenue after returns is the KPI figure, cross-checked independently too.
@@ -353,5 +353,65 @@ fn report_month_matches_the_independent_cross_check() {
     assert!(
         md.contains(&format!("| Net revenue | {formatted} |")),
         "{formatted} not in\n{md}"
+    );
+    // The quarterly report, from the same queries, adds up the quarter's three months of
+    // the cross-check: July to September 2026.
+    let quarter: rust_decimal::Decimal = expected["kpi"]["sales_by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            ["2026-07-01", "2026-08-01", "2026-09-01"].contains(&m["month"].as_str().unwrap())
+        })
+        .map(|m| {
+            m["net_revenue"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    let formatted = salespipe::util::format_decimal(quarter, 2);
+    let md =
+        std::fs::read_to_string(dir.path().join("out/reports/quarterly_sales-2026-Q3.md")).unwrap();
+    assert!(
+        md.starts_with("# Quarterly sales report: 2026-Q3\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("| Net revenue | {formatted} | ")),
+        "{formatted} not in\n{md}"
+    );
+    // The weekly report: the ISO week holding the as-of date, against the same week of
+    // 2025 (2025-W40, Monday 2025-09-29), as kpi_sales_weekly has them.
+    let md =
+        std::fs::read_to_string(dir.path().join("out/reports/weekly_sales-2026-W40.md")).unwrap();
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    let week = |start: &str| {
+        let v: rust_decimal::Decimal = scalar(
+            &db,
+            &format!(
+                "SELECT sum(net_revenue)::VARCHAR FROM kpi_sales_weekly
+                 WHERE week_start = DATE '{start}'"
+            ),
+        )
+        .parse()
+        .unwrap();
+        salespipe::util::format_decimal(v, 2)
+    };
+    assert!(
+        md.contains(&format!(
+            "| Net revenue | {} | {} |",
+            week("2026-09-28"),
+            week("2026-09-21")
+        )),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "Same period last year (2025-W40): net revenue {} ",
+            week("2025-09-29")
+        )),
+        "{md}"
     );
 }

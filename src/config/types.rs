@@ -724,6 +724,9 @@ pub struct ReportConfig {
     pub name: String,
     /// Template stem in `templates`: `<template>.md.tera` and/or `<template>.html.tera`.
     pub template: String,
+    /// Heading the templates see as `title` (default: the name).
+    #[serde(default)]
+    pub title: Option<String>,
     /// Folder of the templates, relative to the pipeline file.
     pub templates: String,
     /// Formats to render.

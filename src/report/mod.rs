@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use crate::config::validate::ResolvedReport;
+use crate::config::ReportFormat;
 use crate::error::{DbContext, Error, Result};
 use crate::util::format_decimal;
 use crate::warehouse::Warehouse;
@@ -64,6 +65,34 @@ pub fn environment(report: &ResolvedReport) -> Result<tera::Tera> {
         )))
     });
     Ok(tera)
+}
+
+/// [`environment`] for the Markdown templates: what they print is escaped for Markdown
+/// ([`escape_markdown`]) as the HTML templates' is for HTML, so a value holding `|`
+/// cannot split a table cell.
+fn markdown_environment(report: &ResolvedReport) -> Result<tera::Tera> {
+    let mut tera = environment(report)?;
+    tera.autoescape_on(vec![".md.tera", ".md"]);
+    tera.set_escape_fn(escape_markdown);
+    Ok(tera)
+}
+
+/// Backslash-escapes the characters that Markdown (CommonMark and GitHub tables) reads as
+/// markup: `|` would end a table cell, `*`, `_`, `` ` ``, `[`, `]`, `<`, `>` would start
+/// emphasis, code, links or HTML. A line break becomes a space: a cell is one line.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// A JSON value (number or numeric string) as a decimal.
@@ -117,12 +146,22 @@ pub fn render(
         })?;
         data.insert(name.clone(), Value::Array(rows));
     }
-    let tera = environment(report)?;
+    let html = environment(report)?;
+    let markdown = markdown_environment(report)?;
     let mut ctx = tera::Context::new();
     ctx.insert("report", &report.config.name);
+    ctx.insert(
+        "title",
+        report
+            .config
+            .title
+            .as_deref()
+            .unwrap_or(&report.config.name),
+    );
     ctx.insert("as_of", &as_of.format("%Y-%m-%d").to_string());
     ctx.insert("period", &current);
     ctx.insert("previous", &prev);
+    ctx.insert("year_ago", &ago);
     ctx.insert("data", &data);
     ctx.insert("var", vars);
     let mut out = Vec::new();
@@ -131,6 +170,10 @@ pub fn render(
     formats.dedup();
     for f in formats {
         let template = format!("{}.{}.tera", report.config.template, f.extension());
+        let tera = match f {
+            ReportFormat::Markdown => &markdown,
+            ReportFormat::Html => &html,
+        };
         let text = tera.render(&template, &ctx).map_err(|e| {
             Error::template(
                 format!("rendering report `{}` ({template})", report.config.name),
@@ -295,4 +338,23 @@ fn template_problems(report: &ResolvedReport) -> Result<Vec<crate::error::Diagno
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_markdown;
+
+    #[test]
+    fn markdown_markup_is_escaped_and_plain_text_kept() {
+        assert_eq!(escape_markdown("Paper | Print"), "Paper \\| Print");
+        assert_eq!(
+            escape_markdown("*a* _b_ `c` [d] <e> \\"),
+            "\\*a\\* \\_b\\_ \\`c\\` \\[d\\] \\<e\\> \\\\"
+        );
+        assert_eq!(escape_markdown("two\nlines"), "two lines");
+        assert_eq!(
+            escape_markdown("1,234.56 – 12.5 % (R&D)"),
+            "1,234.56 – 12.5 % (R&D)"
+        );
+    }
 }
