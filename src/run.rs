@@ -466,7 +466,33 @@ fn execute(
         sum.rows_superseded = st.superseded;
         sum.rows_deleted = load::deletion_markers(wh, &s.config)?;
         sum.rows_loaded = st.clean - sum.rows_deleted;
+        let replaces = plan.replace || s.config.load == LoadMode::Snapshot;
+        let emptied = if replaces && sum.rows_loaded == 0 && !s.config.allow_empty {
+            table_rows(wh, &s.config.name)?
+        } else {
+            0
+        };
+        let read = sum.rows_read;
         summary.sources.push(sum);
+        if emptied > 0 {
+            let files: Vec<String> = subset
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect();
+            let why = if read == 0 {
+                "its files hold no data rows".to_string()
+            } else {
+                format!("none of the {read} rows read is left to load ({rejected} rejected)")
+            };
+            return Err(Error::Run(format!(
+                "source `{}`: {why} ({}), and loading would empty its table, which has \
+                 {emptied} rows. If the extract really is empty, set `allow_empty: true` on \
+                 the source; the tables are unchanged",
+                s.config.name,
+                files.join(", ")
+            )));
+        }
         plans.push(Some(plan));
     }
     // The new tables are staged before the data transaction, and the clean stage's temp
@@ -642,6 +668,20 @@ fn masked_relation(
 
 /// Stops the run when a source rejects more rows than its limits allow, naming the rate
 /// and the most frequent rules.
+/// Rows of a source's table, 0 when it does not exist yet.
+fn table_rows(wh: &Warehouse, source: &str) -> Result<i64> {
+    if !wh.table_exists(source)? {
+        return Ok(0);
+    }
+    wh.conn
+        .query_row(
+            &format!("SELECT count(*) FROM {}", qualified("main", source)),
+            [],
+            |r| r.get(0),
+        )
+        .ctx(|| format!("counting the rows of `{source}`"))
+}
+
 fn check_reject_limits(
     wh: &Warehouse,
     cfg: &crate::config::SourceConfig,

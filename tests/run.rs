@@ -680,3 +680,51 @@ fn markdown_reports_escape_what_markdown_would_read_as_markup() {
     let html = std::fs::read_to_string(d.join("out/reports/monthly_sales-2026-09.html")).unwrap();
     assert!(html.contains("<td>Office | *Supplies*</td>"), "{html}");
 }
+
+#[test]
+fn an_extract_with_a_header_only_does_not_empty_its_table() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let fx = d.join("data/fx_rates.csv");
+    let header = std::fs::read_to_string(&fx)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(&fx, format!("{header}\n")).unwrap();
+    // The snapshot would replace 4 rows with none: the run stops, changes nothing and
+    // says why in the run log.
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let want = format!(
+        "error: source `fx_rates`: its files hold no data rows ({}), and loading would \
+         empty its table, which has 4 rows. If the extract really is empty, set \
+         `allow_empty: true` on the source; the tables are unchanged",
+        fx.display()
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&want), "{err}");
+    let db = open_db(&d.join("out/warehouse.duckdb"));
+    assert_eq!(scalar(&db, "SELECT count(*)::VARCHAR FROM fx_rates"), "4");
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT status, (reason LIKE '%its files hold no data rows%')::VARCHAR
+             FROM salespipe.run_log WHERE run_id = 2"
+        ),
+        vec![vec!["failed", "true"]]
+    );
+    drop(db);
+    // Said to be empty, it empties.
+    let p = d.join("pipeline.yaml");
+    let text = std::fs::read_to_string(&p).unwrap().replace(
+        "    path: data/fx_rates.csv\n",
+        "    path: data/fx_rates.csv\n    allow_empty: true\n",
+    );
+    std::fs::write(&p, text).unwrap();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/warehouse.duckdb"));
+    assert_eq!(scalar(&db, "SELECT count(*)::VARCHAR FROM fx_rates"), "0");
+}

@@ -281,6 +281,11 @@ pub struct SourceConfig {
     /// Fail the run when more than this many rows are rejected.
     #[serde(default)]
     pub max_rejects: Option<u64>,
+    /// Let a load that replaces the table (a snapshot, `--full-refresh`) empty it when
+    /// no row is left to load. Without it such a run stops: an export with a header and
+    /// nothing else is far more often a failed export than an empty business.
+    #[serde(default)]
+    pub allow_empty: bool,
     /// Outlier rules judged over this run's clean rows; each abnormal value is listed in
     /// `salespipe.anomalies` (and, with `action: reject`, set aside in `rejects`).
     #[serde(default)]
