@@ -25,6 +25,11 @@ pub fn run(cli: Cli) -> Result<()> {
             select,
             dry_run,
         } => {
+            // A summary that could not be written at the end would turn a run that landed
+            // into a failure for the scheduler: its folder is checked before anything runs.
+            if let Some(path) = &summary_json {
+                check_summary_path(path)?;
+            }
             // A usage error still replaces the summary a scheduler reads.
             let usage = as_of
                 .map(|s| s.parse::<AsOf>().map_err(Error::Usage))
@@ -369,6 +374,28 @@ fn write_summary(
     .map_err(|e| Error::Run(e.to_string()))?;
     let json = serde_json::to_string_pretty(&value).map_err(|e| Error::Run(e.to_string()))?;
     std::fs::write(path, json).map_err(|e| Error::io(path, e))
+}
+
+/// The summary file's folder exists and the path is not a folder.
+fn check_summary_path(path: &std::path::Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::Usage(format!(
+            "--summary-json {}: the folder {} does not exist; nothing was run",
+            path.display(),
+            parent.display()
+        )));
+    }
+    if path.is_dir() {
+        return Err(Error::Usage(format!(
+            "--summary-json {}: is a folder, not a file; nothing was run",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>> {

@@ -728,3 +728,35 @@ fn an_extract_with_a_header_only_does_not_empty_its_table() {
     let db = open_db(&d.join("out/warehouse.duckdb"));
     assert_eq!(scalar(&db, "SELECT count(*)::VARCHAR FROM fx_rates"), "0");
 }
+
+#[test]
+fn a_summary_path_that_cannot_be_written_stops_before_the_run() {
+    // Checked first: a run that landed must not end as a failure because its summary
+    // could not be written.
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let out = salespipe(
+        d,
+        &[
+            "run",
+            "pipeline.yaml",
+            "--quiet",
+            "--summary-json",
+            "missing/summary.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--summary-json missing/summary.json: the folder missing does not exist; nothing was run"),
+        "{err}"
+    );
+    assert!(!d.join("out/warehouse.duckdb").exists());
+    std::fs::create_dir(d.join("here")).unwrap();
+    let out = salespipe(
+        d,
+        &["run", "pipeline.yaml", "--quiet", "--summary-json", "here"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!d.join("out/warehouse.duckdb").exists());
+}
