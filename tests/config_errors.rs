@@ -241,3 +241,44 @@ fn an_unknown_template_filter_is_found_before_the_run() {
     );
     assert!(err.contains("2 configuration errors"), "{err}");
 }
+
+#[test]
+fn a_template_syntax_error_is_placed_and_listed_with_the_others() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let template = d.join("report_templates/sales_report.md.tera");
+    let text = std::fs::read_to_string(&template).unwrap().replacen(
+        "{% for r in data.by_region -%}",
+        "{% for r in data.by_region -%",
+        1,
+    );
+    std::fs::write(&template, &text).unwrap();
+    let at = text.find("{% for r in data.by_region -%\n").unwrap();
+    let line = text[..at].matches('\n').count() + 1;
+    let want = format!(
+        "{}:{line}:29: error[E061]: template syntax error: expected",
+        template.display()
+    );
+    for args in [
+        &["validate", "pipeline.yaml"][..],
+        &["run", "pipeline.yaml", "--quiet"],
+    ] {
+        let out = salespipe(d, args);
+        assert_eq!(out.status.code(), Some(2), "{}", args[0]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&want),
+            "{}: expected `{want}` in\n{err}",
+            args[0]
+        );
+    }
+    assert!(!d.join("out/warehouse.duckdb").exists());
+    std::fs::write(d.join("sql/models/marts/zz_syntax.sql"), "SELECT (1\n").unwrap();
+    let out = salespipe(d, &["validate", "pipeline.yaml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&want) && err.contains("zz_syntax.sql:"),
+        "{err}"
+    );
+    assert!(err.contains("2 configuration errors"), "{err}");
+}

@@ -309,9 +309,16 @@ pub fn check_all_templates(reports: &[ResolvedReport]) -> Result<()> {
     }
 }
 
-/// The unknown filters of the templates `report` renders (and those they include).
+/// The unknown filters of the templates `report` renders (and those they include), or
+/// the syntax error that stopped its templates from loading.
 fn template_problems(report: &ResolvedReport) -> Result<Vec<crate::error::Diagnostic>> {
-    let tera = environment(report)?;
+    let tera = match environment(report) {
+        Ok(tera) => tera,
+        Err(Error::Template { message, .. }) => {
+            return Ok(vec![syntax_diagnostic(&report.templates_dir, &message)])
+        }
+        Err(e) => return Err(e),
+    };
     let roots: Vec<String> = report
         .config
         .formats
@@ -338,6 +345,32 @@ fn template_problems(report: &ResolvedReport) -> Result<Vec<crate::error::Diagno
             }
         })
         .collect())
+}
+
+/// Tera's message for a template that does not parse (`Failed to parse "FILE"`, then
+/// ` --> LINE:COLUMN` and `= what was expected`) as error E061 at that place.
+fn syntax_diagnostic(dir: &std::path::Path, message: &str) -> crate::error::Diagnostic {
+    let file = message
+        .split_once("Failed to parse \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or_else(|| dir.to_path_buf(), |(f, _)| PathBuf::from(f));
+    let (line, column) = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--> "))
+        .and_then(|at| at.split_once(':'))
+        .and_then(|(l, c)| Some((l.trim().parse().ok()?, c.trim().parse().ok()?)))
+        .unwrap_or((0, 0));
+    let what = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("= "))
+        .unwrap_or("the template does not parse");
+    crate::error::Diagnostic {
+        file,
+        line,
+        column,
+        code: "E061",
+        message: format!("template syntax error: {what}"),
+    }
 }
 
 #[cfg(test)]
