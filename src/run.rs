@@ -538,6 +538,7 @@ fn execute(
     }
     let as_of = resolve_as_of(wh, pipeline, opts)?;
     summary.as_of = Some(as_of);
+    warn_as_of_outside_data(wh, pipeline, as_of)?;
     let mut vars = pipeline.config.vars.clone();
     vars.extend(opts.vars.clone());
     let tvars = TemplateVars {
@@ -901,6 +902,45 @@ fn resolve_as_of(wh: &Warehouse, pipeline: &Pipeline, opts: &RunOptions) -> Resu
             d.ok_or_else(|| Error::Run(format!("`as_of: latest`: `{target}` has no values")))
         }
     }
+}
+
+/// Warns when the as-of date is not at the end of the data `latest_from` names: before
+/// its first date (the period's reports will be empty) or before its newest one (the
+/// KPI tables list the later periods too).
+fn warn_as_of_outside_data(wh: &Warehouse, pipeline: &Pipeline, as_of: NaiveDate) -> Result<()> {
+    let Some((src, col)) = pipeline
+        .config
+        .latest_from
+        .as_deref()
+        .and_then(|t| t.split_once('.'))
+    else {
+        return Ok(());
+    };
+    if !wh.table_exists(src)? {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT CAST(min({c}) AS DATE), CAST(max({c}) AS DATE) FROM {t}",
+        c = ident(col),
+        t = qualified("main", src)
+    );
+    let (first, last): (Option<NaiveDate>, Option<NaiveDate>) = wh
+        .conn
+        .query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .ctx(|| format!("finding the dates of {src}.{col}"))?;
+    match (first, last) {
+        (Some(first), _) if as_of < first => tracing::warn!(
+            "as-of {as_of} is before the first {src}.{col} ({first}): there is nothing to \
+             report for its period"
+        ),
+        (_, Some(last)) if as_of < last => tracing::warn!(
+            "as-of {as_of} is before the newest {src}.{col} ({last}): the KPI tables list \
+             the later periods too; target attainment and the forecasts count nothing after \
+             the as-of date"
+        ),
+        _ => {}
+    }
+    Ok(())
 }
 
 fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {

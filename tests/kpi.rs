@@ -1478,3 +1478,40 @@ fn market_and_process(db: &duckdb::Connection) {
         ])
     );
 }
+
+#[test]
+fn attainment_counts_nothing_after_an_earlier_as_of_date() {
+    // The extracts run to June; as of 2025-03-31 the company's 2025 has achieved its
+    // January to March only: 379 + 0 + 20 = 399 (kpi_sales_growth's year to date), not
+    // the 789 of the half year, and the run says the data goes further.
+    let dir = fixture("kpi_small");
+    let out = salespipe(
+        dir.path(),
+        &["run", "pipeline.yaml", "--quiet", "--as-of", "2025-03-31"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("as-of 2025-03-31 is before the newest orders.order_date (2025-06-"),
+        "{err}"
+    );
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    assert_eq!(
+        q(
+            &db,
+            "SELECT period_type, period_start, achieved, status FROM kpi_target_attainment
+             WHERE level = 'company' AND period_start BETWEEN DATE '2025-01-01' AND DATE '2025-04-01'
+                 AND period_type IN ('quarter', 'year')
+             ORDER BY period_type, period_start"
+        ),
+        t(&[
+            &["quarter", "2025-01-01", "399.00", "closed"],
+            &["quarter", "2025-04-01", "0.00", "future"],
+            &["year", "2025-01-01", "399.00", "current"],
+        ])
+    );
+}

@@ -1,5 +1,5 @@
 -- materialized: table
--- description: Targets against achievement per level (rep, team, region = the rep's team and region AT THE TIME OF THE SALE, company) x period (month, quarter, year) of every year with targets. target = sum of fct_targets_monthly (the annual target decomposed by the distribution table); achieved = net revenue (sales booked in the period - returns dated in it, USD) of the orders of the reps in that level; variance = achieved - target; attainment_pct = achieved / target (NULL without a target). status = closed (period ended on or before the as-of date), current (contains it) or future. run_rate_projection = achieved for closed periods, achieved / elapsed days x days in the period for the current one (elapsed = period start to the as-of date), NULL for future ones; projected_attainment_pct = run_rate_projection / target; target_to_date = the targets of the months up to the as-of date (the as-of month pro rata by days), pace_pct = achieved / target_to_date (seasonality-aware). rag (on attainment_pct when closed, on pace_pct when current): green when >= var.rag_green (default 1.00), amber when >= var.rag_amber (default 0.90), red below; NULL without a target or in the future. Fractions as DECIMAL(18,4).
+-- description: Targets against achievement per level (rep, team, region = the rep's team and region AT THE TIME OF THE SALE, company) x period (month, quarter, year) of every year with targets. target = sum of fct_targets_monthly (the annual target decomposed by the distribution table); achieved = net revenue (sales booked in the period - returns dated in it, USD) of the orders of the reps in that level, up to the as-of date (days after it are not counted, even when loaded); variance = achieved - target; attainment_pct = achieved / target (NULL without a target). status = closed (period ended on or before the as-of date), current (contains it) or future. run_rate_projection = achieved for closed periods, achieved / elapsed days x days in the period for the current one (elapsed = period start to the as-of date), NULL for future ones; projected_attainment_pct = run_rate_projection / target; target_to_date = the targets of the months up to the as-of date (the as-of month pro rata by days), pace_pct = achieved / target_to_date (seasonality-aware). rag (on attainment_pct when closed, on pace_pct when current): green when >= var.rag_green (default 1.00), amber when >= var.rag_amber (default 0.90), red below; NULL without a target or in the future. Fractions as DECIMAL(18,4).
 -- order_by: level, period_type, period_start, entity
 -- test: { unique: [level, period_type, period_start, entity] }
 -- partition_by: year
@@ -10,11 +10,14 @@ WITH targets AS (
     FROM {{ ref("fct_targets_monthly") }}
 ),
 achieved AS (
+    -- by day, up to the as-of date: a run for an earlier as-of date does not count the
+    -- sales of the days after it, loaded since
     SELECT month, coalesce(rep_id, 'Unassigned') AS rep_id, coalesce(rep_team, 'Unassigned') AS team,
         coalesce(rep_region, 'Unassigned') AS region,
         CAST(0 AS DECIMAL(18, 2)) AS target, net_revenue AS achieved
-    FROM {{ ref("kpi_sales_monthly") }}
+    FROM {{ ref("kpi_sales_daily") }}
     WHERE year IN (SELECT DISTINCT year FROM {{ ref("fct_targets_monthly") }})
+        AND date_day <= DATE '{{ as_of }}'
 ),
 base AS (
     SELECT month, rep_id, team, region, sum(target) AS target, sum(achieved) AS achieved
