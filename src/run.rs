@@ -299,6 +299,36 @@ fn publish_meta(
     {
         meta.push("anomalies");
     }
+    // Whatever else the manifest lists is no longer produced: a deleted model, a
+    // forecast taken out, tests removed.
+    let keep: std::collections::BTreeSet<String> = graph
+        .nodes
+        .iter()
+        .map(|n| n.name.clone())
+        .chain(meta.iter().map(|m| m.to_string()))
+        .collect();
+    let gone = export::unpublish_others(&pipeline.parquet_dir, &keep)?;
+    if !gone.is_empty() {
+        let mut in_warehouse = Vec::new();
+        for t in &gone {
+            if wh.table_exists(t)? {
+                in_warehouse.push(t.as_str());
+            }
+        }
+        tracing::warn!(
+            "no longer produced by the pipeline, taken out of the Parquet folder and its \
+             manifest: {}{}",
+            gone.join(", "),
+            if in_warehouse.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; the warehouse keeps {} (DROP TABLE to remove)",
+                    in_warehouse.join(", ")
+                )
+            }
+        );
+    }
     let mut exports = Vec::new();
     for table in meta {
         let relation = qualified(META_SCHEMA, table);

@@ -760,3 +760,36 @@ fn a_summary_path_that_cannot_be_written_stops_before_the_run() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!d.join("out/warehouse.duckdb").exists());
 }
+
+#[test]
+fn a_model_taken_out_of_the_pipeline_is_taken_out_of_the_parquet_folder() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let parquet = d.join("out/parquet");
+    assert!(parquet.join("dim_channel").is_dir());
+    std::fs::remove_file(d.join("sql/models/marts/dim_channel.sql")).unwrap();
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "no longer produced by the pipeline, taken out of the Parquet folder and its \
+             manifest: dim_channel; the warehouse keeps dim_channel (DROP TABLE to remove)"
+        ),
+        "{err}"
+    );
+    // No link, no versions, no manifest entry; every other table is still published.
+    assert!(!parquet.join("dim_channel").exists());
+    assert!(!parquet.join(".versions/dim_channel").exists());
+    let manifest = std::fs::read_to_string(parquet.join("_manifest.json")).unwrap();
+    assert!(!manifest.contains("\"dim_channel\""), "{manifest}");
+    for t in ["dim_date", "kpi_sales_monthly", "rejects"] {
+        assert!(manifest.contains(&format!("\"name\": \"{t}\"")), "{t}");
+        assert!(parquet.join(t).is_dir(), "{t}");
+    }
+}

@@ -474,6 +474,47 @@ pub fn publish(
     Ok(out)
 }
 
+/// Takes every table of `_manifest.json` not in `keep` out of the Parquet folder: its
+/// link, its versions and its manifest entry (a model deleted or a forecast dropped from
+/// the pipeline must not go on being read as current). Returns their names. The Parquet
+/// folder is one pipeline's, as its manifest is.
+pub fn unpublish_others(
+    parquet_dir: &Path,
+    keep: &std::collections::BTreeSet<String>,
+) -> Result<Vec<String>> {
+    let Some(mut manifest) = read_manifest(parquet_dir) else {
+        return Ok(Vec::new());
+    };
+    let (kept, gone): (Vec<ManifestTable>, Vec<ManifestTable>) = manifest
+        .tables
+        .into_iter()
+        .partition(|t| keep.contains(&t.name));
+    if gone.is_empty() {
+        return Ok(Vec::new());
+    }
+    manifest.tables = kept;
+    let path = parquet_dir.join(MANIFEST);
+    let tmp = parquet_dir.join(format!(".{MANIFEST}.tmp"));
+    let text = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| Error::Run(format!("writing {}: {e}", path.display())))?;
+    std::fs::write(&tmp, text + "\n").map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    let mut names = Vec::new();
+    for t in gone {
+        // Only what salespipe made: the link, and the versions behind it.
+        let link = parquet_dir.join(&t.name);
+        if link.is_symlink() {
+            std::fs::remove_file(&link).map_err(|e| Error::io(&link, e))?;
+        }
+        let versions = parquet_dir.join(VERSIONS).join(&t.name);
+        if versions.is_dir() {
+            std::fs::remove_dir_all(&versions).map_err(|e| Error::io(&versions, e))?;
+        }
+        names.push(t.name);
+    }
+    Ok(names)
+}
+
 /// Reads `_manifest.json`, if there is a readable one.
 pub fn read_manifest(parquet_dir: &Path) -> Option<Manifest> {
     let text = std::fs::read_to_string(parquet_dir.join(MANIFEST)).ok()?;
