@@ -53,8 +53,10 @@ pub enum Command {
         #[arg(long = "var", value_name = "KEY=VALUE")]
         vars: Vec<String>,
         /// Rebuild only these models: `NAME`, `NAME+` (and everything downstream),
-        /// `+NAME` (and everything upstream); repeatable, or comma-separated. Sources
-        /// load as usual; the other models, and their Parquet outputs, stay as they are.
+        /// `+NAME` (and everything upstream), `+NAME+` (both); a source name with `+`
+        /// (`orders+`) selects the models that read it. Repeatable, or comma-separated.
+        /// Sources load as usual; the other models, and their Parquet outputs, stay as
+        /// they are.
         #[arg(short, long = "select", value_name = "SELECTOR")]
         select: Vec<String>,
         /// Do not run: render and bind every model against the warehouse, like `plan`.

@@ -108,16 +108,13 @@ fn build_node(wh: &Warehouse, node: &Node, rel: &str, vars: &TemplateVars) -> Re
             let query = format!("{prefix}{sql}");
             wh.conn.execute_batch(&query).map_err(|e| {
                 let at = locate(&e.to_string(), &query, prefix.len(), template);
-                Error::db(
-                    format!(
-                        "building model `{}` ({}:{}:{})",
-                        node.name,
-                        shown(&node.path).display(),
-                        at.line,
-                        at.column
-                    ),
-                    e,
-                )
+                // An error DuckDB does not place (a runtime one) names the file only.
+                let place = if at.line > 0 {
+                    format!("{}:{}:{}", shown(&node.path).display(), at.line, at.column)
+                } else {
+                    shown(&node.path).display().to_string()
+                };
+                Error::db(format!("building model `{}` ({place})", node.name), e)
             })
         }
         NodeKind::Computed(c) => {

@@ -346,7 +346,12 @@ pub fn discover_with(
             name: c.name,
             kind: NodeKind::Computed(c.node),
             path: c.declared_in,
-            materialized: Materialized::Table,
+            // A snapshot node is a view over the kept copies; forecasts write tables.
+            materialized: if snapshot_of.is_some() {
+                Materialized::View
+            } else {
+                Materialized::Table
+            },
             description: c.description,
             deps: c.deps,
             partition_by: c.partition_by,
@@ -584,6 +589,8 @@ mod tests {
             ]
         );
         let snap = graph.get("kpi_snapshots").unwrap();
+        // A view over the kept copies, as the warehouse has it.
+        assert_eq!(snap.materialized, Materialized::View);
         assert_eq!(snap.partition_by, vec!["as_of"]);
         assert_eq!(snap.order_by, vec!["as_of", "month"]);
         // Selecting the model takes its snapshot too.

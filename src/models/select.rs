@@ -54,6 +54,11 @@ pub fn resolve(
     }
     let mut out = BTreeSet::new();
     for value in values {
+        if value.trim_matches([',', ' ']).is_empty() {
+            return Err(Error::Usage(format!(
+                "--select `{value}`: names no model; expected NAME, NAME+, +NAME or +NAME+"
+            )));
+        }
         for part in value.split([',', ' ']).filter(|p| !p.is_empty()) {
             let sel: Selector = part.parse()?;
             let is_node = graph.get(&sel.name).is_some();
@@ -175,5 +180,10 @@ mod tests {
         assert!(e.contains("`orders+` selects"), "{e}");
         assert!(sel(&["+"]).is_err());
         assert!(sel(&["a++b"]).is_err());
+        // An empty selector (`--select ''`, a stray comma) is not "nothing to build".
+        for empty in ["", " , "] {
+            let e = sel(&["a", empty]).unwrap_err().to_string();
+            assert!(e.contains("names no model"), "{e}");
+        }
     }
 }
