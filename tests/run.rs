@@ -793,3 +793,47 @@ fn a_model_taken_out_of_the_pipeline_is_taken_out_of_the_parquet_folder() {
         assert!(parquet.join(t).is_dir(), "{t}");
     }
 }
+
+#[test]
+fn plan_binds_the_report_queries() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let query = d.join("sql/reports/sales_trend.sql");
+    let good = std::fs::read_to_string(&query).unwrap();
+    let text = good.replace(
+        "sum(gross_profit) AS gross_profit",
+        "sum(gross_proft) AS gross_profit",
+    );
+    std::fs::write(&query, &text).unwrap();
+    let at = text.find("gross_proft").unwrap();
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').unwrap();
+    let want = format!(
+        "sql/reports/sales_trend.sql:{line}:{column}: error[E043]: report `monthly_sales` query \
+         `trend`: Binder Error: Referenced column \"gross_proft\" not found"
+    );
+    // Before any run (against the declared source columns), and as a dry run.
+    for args in [
+        &["plan", "pipeline.yaml"][..],
+        &["run", "pipeline.yaml", "--dry-run"],
+    ] {
+        let out = salespipe(d, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&want), "{args:?}: expected `{want}` in\n{err}");
+    }
+    // Against a warehouse, a query may read the run's bookkeeping tables too.
+    std::fs::write(&query, &good).unwrap();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    std::fs::write(
+        d.join("sql/reports/sales_totals.sql"),
+        "SELECT count(*) AS runs FROM salespipe.run_log WHERE as_of <= $as_of ORDER BY 1\n",
+    )
+    .unwrap();
+    let out = salespipe(d, &["plan", "pipeline.yaml"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -301,6 +301,11 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
         }
         nodes.push(planned);
     }
+    // The report queries, bound against the planned models like a data test; not when a
+    // model failed (its errors would echo in every query reading it).
+    if bad.is_empty() {
+        errors.extend(plan_report_queries(&wh, pipeline, against_warehouse)?);
+    }
     Ok(PlanReport {
         as_of,
         against_warehouse,
@@ -308,6 +313,64 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
         warnings,
         errors,
     })
+}
+
+/// Prepares every report query (binding names and types, running nothing) against the
+/// planned models; the run's bookkeeping tables (`salespipe.*`) are the warehouse's.
+/// Errors are E043, placed in the query file.
+fn plan_report_queries(
+    wh: &Warehouse,
+    pipeline: &Pipeline,
+    against_warehouse: bool,
+) -> Result<Vec<Diagnostic>> {
+    if against_warehouse {
+        let meta: Vec<String> = {
+            let mut stmt = wh
+                .conn
+                .prepare(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh'
+                     AND schema_name = ? ORDER BY table_name",
+                )
+                .ctx(|| "reading the warehouse catalog".into())?;
+            let rows = stmt
+                .query_map([crate::warehouse::META_SCHEMA], |r| r.get(0))
+                .ctx(|| "reading the warehouse catalog".into())?;
+            rows.collect::<std::result::Result<_, _>>()
+                .ctx(|| "reading the warehouse catalog".into())?
+        };
+        let schema = ident(crate::warehouse::META_SCHEMA);
+        wh.exec(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))?;
+        for t in meta {
+            wh.exec(&format!(
+                "CREATE VIEW {schema}.{t} AS SELECT * FROM wh.{schema}.{t}",
+                t = ident(&t)
+            ))?;
+        }
+    }
+    let mut errors = Vec::new();
+    let mut seen: BTreeSet<&Path> = BTreeSet::new();
+    for r in &pipeline.reports {
+        for (name, path) in &r.queries {
+            // A query file shared by several reports is bound (and reported) once.
+            if !seen.insert(path.as_path()) {
+                continue;
+            }
+            let Ok(sql) = std::fs::read_to_string(path) else {
+                continue; // `validate` reports a query file that cannot be read
+            };
+            if let Err(e) = wh.conn.prepare(&sql) {
+                let at = locate(&e.to_string(), &sql, 0, &sql);
+                errors.push(diag(
+                    &shown(path),
+                    at.line,
+                    at.column,
+                    "E043",
+                    format!("report `{}` query `{name}`: {}", r.config.name, at.message),
+                ));
+            }
+        }
+    }
+    Ok(errors)
 }
 
 fn diag(
