@@ -665,18 +665,7 @@ fn masked_relation(
     pii: &std::collections::BTreeSet<String>,
     order_by: &[String],
 ) -> Result<(String, Vec<String>)> {
-    let mut stmt = wh
-        .conn
-        .prepare(
-            "SELECT column_name FROM duckdb_columns()
-             WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
-        )
-        .ctx(|| format!("listing the columns of `{name}`"))?;
-    let columns: Vec<String> = stmt
-        .query_map([name], |r| r.get(0))
-        .ctx(|| format!("listing the columns of `{name}`"))?
-        .collect::<std::result::Result<_, _>>()
-        .ctx(|| format!("listing the columns of `{name}`"))?;
+    let columns = wh.table_columns(name)?;
     let hidden: Vec<&String> = columns.iter().filter(|c| pii.contains(*c)).collect();
     let table = qualified("main", name);
     if hidden.is_empty() {

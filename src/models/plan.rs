@@ -324,20 +324,12 @@ fn plan_report_queries(
     against_warehouse: bool,
 ) -> Result<Vec<Diagnostic>> {
     if against_warehouse {
-        let meta: Vec<String> = {
-            let mut stmt = wh
-                .conn
-                .prepare(
-                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh'
-                     AND schema_name = ? ORDER BY table_name",
-                )
-                .ctx(|| "reading the warehouse catalog".into())?;
-            let rows = stmt
-                .query_map([crate::warehouse::META_SCHEMA], |r| r.get(0))
-                .ctx(|| "reading the warehouse catalog".into())?;
-            rows.collect::<std::result::Result<_, _>>()
-                .ctx(|| "reading the warehouse catalog".into())?
-        };
+        let meta = wh.strings(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh'
+             AND schema_name = ? ORDER BY table_name",
+            &[crate::warehouse::META_SCHEMA],
+            "reading the warehouse catalog",
+        )?;
         let schema = ident(crate::warehouse::META_SCHEMA);
         wh.exec(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))?;
         for t in meta {

@@ -136,22 +136,14 @@ pub fn load(wh: &Warehouse, source: &SourceConfig, staged_table: bool) -> Result
 /// Drops every staged table: after a failed run's rollback, and before a run stages
 /// anything (a killed run's, whatever its sources were).
 pub fn discard(wh: &Warehouse) -> Result<()> {
-    let names: Vec<String> = {
-        let mut stmt = wh
-            .conn
-            .prepare(
-                "SELECT table_name FROM duckdb_tables()
-                 WHERE database_name = current_database() AND schema_name = 'main'
-                     AND starts_with(table_name, ?)
-                 ORDER BY table_name",
-            )
-            .ctx(|| "listing staged tables".to_string())?;
-        let rows = stmt
-            .query_map([STAGED_PREFIX], |r| r.get(0))
-            .ctx(|| "listing staged tables".to_string())?;
-        rows.collect::<std::result::Result<_, _>>()
-            .ctx(|| "listing staged tables".to_string())?
-    };
+    let names = wh.strings(
+        "SELECT table_name FROM duckdb_tables()
+         WHERE database_name = current_database() AND schema_name = 'main'
+             AND starts_with(table_name, ?)
+         ORDER BY table_name",
+        &[STAGED_PREFIX],
+        "listing staged tables",
+    )?;
     for name in names {
         wh.exec(&format!(
             "DROP TABLE IF EXISTS {}",

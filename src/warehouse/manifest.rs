@@ -140,18 +140,12 @@ impl Warehouse {
 
     /// The column names of `main.<table>`, in order.
     pub fn table_columns(&self, table: &str) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main'
-                 AND table_name = ? ORDER BY column_index",
-            )
-            .ctx(|| "reading the catalog".into())?;
-        let rows = stmt
-            .query_map([table], |r| r.get::<_, String>(0))
-            .ctx(|| "reading the catalog".into())?;
-        rows.collect::<std::result::Result<_, _>>()
-            .ctx(|| "reading the catalog".into())
+        self.strings(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main'
+             AND table_name = ? ORDER BY column_index",
+            &[table],
+            "reading the catalog",
+        )
     }
 
     /// True when `main.<table>` exists.

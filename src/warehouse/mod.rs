@@ -99,6 +99,17 @@ impl Warehouse {
         r
     }
 
+    /// The first column of `sql`'s rows as text, with `params` bound in order; `what`
+    /// names the work in an error.
+    pub fn strings(&self, sql: &str, params: &[&str], what: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(sql).ctx(|| what.to_string())?;
+        let rows = stmt
+            .query_map(duckdb::params_from_iter(params), |r| r.get::<_, String>(0))
+            .ctx(|| what.to_string())?;
+        rows.collect::<std::result::Result<_, _>>()
+            .ctx(|| what.to_string())
+    }
+
     pub(crate) fn ensure_meta(&self) -> Result<()> {
         self.exec(&format!(
             "CREATE SCHEMA IF NOT EXISTS {m};
