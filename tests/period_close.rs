@@ -384,3 +384,28 @@ fn a_late_order_restates_the_published_close_by_its_amount() {
     );
     assert_eq!(snapshot_rows(&db, "2025-04-30"), published_a);
 }
+
+#[test]
+fn rerunning_an_earlier_close_restates_nothing_in_the_later_ones() {
+    // Close May, then rerun April's close on the same data: nothing arrived, so no close
+    // may show a restatement or a RAG change. The rerun counts sales up to 30 April
+    // only, so May (closed at 31 May, not at 30 April) has no restated figure yet and
+    // is left out, not compared with a partial one.
+    let dir = fixture("kpi_small");
+    let d = dir.path();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--as-of", "2025-05-31", "-q"]);
+    salespipe_ok(d, &["run", "pipeline.yaml", "--as-of", "2025-04-30", "-q"]);
+    let db = open_db(&d.join("out/warehouse.duckdb"));
+    assert_eq!(
+        q(
+            &db,
+            "SELECT as_of, count(*) FILTER (WHERE achieved_restatement <> 0 OR rag_changed),
+                 max(period_end)
+             FROM kpi_attainment_restatements GROUP BY as_of ORDER BY as_of"
+        ),
+        t(&[
+            &["2025-04-30", "0", "2025-04-30"],
+            &["2025-05-31", "0", "2025-04-30"],
+        ])
+    );
+}
