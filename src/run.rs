@@ -923,9 +923,12 @@ fn resolve_as_of(wh: &Warehouse, pipeline: &Pipeline, opts: &RunOptions) -> Resu
     }
 }
 
+/// Days without data before the as-of date from which a run warns of a stale extract.
+const STALE_DAYS: i64 = 7;
+
 /// Warns when the as-of date is not at the end of the data `latest_from` names: before
-/// its first date (the period's reports will be empty) or before its newest one (the
-/// KPI tables list the later periods too).
+/// its first date (the period's reports will be empty), before its newest one (the KPI
+/// tables list the later periods too) or a week or more after it (a stale extract?).
 fn warn_as_of_outside_data(wh: &Warehouse, pipeline: &Pipeline, as_of: NaiveDate) -> Result<()> {
     let Some((src, col)) = pipeline
         .config
@@ -956,6 +959,14 @@ fn warn_as_of_outside_data(wh: &Warehouse, pipeline: &Pipeline, as_of: NaiveDate
             "as-of {as_of} is before the newest {src}.{col} ({last}): the KPI tables list \
              the later periods too; target attainment and the forecasts count nothing after \
              the as-of date"
+        ),
+        // A week without data before the as-of date: more likely a stale extract than a
+        // week without business, and its days count as no sales everywhere.
+        (_, Some(last)) if (as_of - last).num_days() >= STALE_DAYS => tracing::warn!(
+            "as-of {as_of} is {} days after the newest {src}.{col} ({last}): those days \
+             count as no sales (forecasts fill them with zeros, attainment closes periods at \
+             0); is an extract stale?",
+            (as_of - last).num_days()
         ),
         _ => {}
     }

@@ -1515,3 +1515,40 @@ fn attainment_counts_nothing_after_an_earlier_as_of_date() {
         ])
     );
 }
+
+#[test]
+fn an_as_of_date_a_week_after_the_data_warns_of_a_stale_extract() {
+    let dir = fixture("kpi_small");
+    let newest = |d: &str| {
+        let out = salespipe(
+            dir.path(),
+            &["run", "pipeline.yaml", "--quiet", "--as-of", d],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let last = {
+        newest("2025-06-30");
+        let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+        rows(&db, "SELECT max(order_date)::VARCHAR FROM orders")[0][0].clone()
+    };
+    let last_date = chrono::NaiveDate::parse_from_str(&last, "%Y-%m-%d").unwrap();
+    let week_after = (last_date + chrono::Duration::days(7)).to_string();
+    let err = newest(&week_after);
+    assert!(
+        err.contains(&format!(
+            "as-of {week_after} is 7 days after the newest orders.order_date ({last}): those \
+             days count as no sales"
+        )),
+        "{err}"
+    );
+    let err = newest(&(last_date + chrono::Duration::days(6)).to_string());
+    assert!(
+        !err.contains("is stale") && !err.contains("days after"),
+        "{err}"
+    );
+}

@@ -382,17 +382,18 @@ fn report_month_matches_the_independent_cross_check() {
         md.contains(&format!("| Net revenue | {formatted} | ")),
         "{formatted} not in\n{md}"
     );
-    // The weekly report: the ISO week holding the as-of date, against the same week of
-    // 2025 (2025-W40, Monday 2025-09-29), as kpi_sales_weekly has them.
+    // The weekly report: the ISO week holding the as-of date, Monday 28 to Wednesday 30
+    // September so far, against the same three days of the week before and of 2025-W40
+    // (Monday 2025-09-29), from the daily KPI table.
     let md =
         std::fs::read_to_string(dir.path().join("out/reports/weekly_sales-2026-W40.md")).unwrap();
     let db = open_db(&dir.path().join("out/warehouse.duckdb"));
-    let week = |start: &str| {
+    let days = |from: &str, to: &str| {
         let v: rust_decimal::Decimal = scalar(
             &db,
             &format!(
-                "SELECT sum(net_revenue)::VARCHAR FROM kpi_sales_weekly
-                 WHERE week_start = DATE '{start}'"
+                "SELECT sum(net_revenue)::VARCHAR FROM kpi_sales_daily
+                 WHERE date_day BETWEEN DATE '{from}' AND DATE '{to}'"
             ),
         )
         .parse()
@@ -402,16 +403,20 @@ fn report_month_matches_the_independent_cross_check() {
     assert!(
         md.contains(&format!(
             "| Net revenue | {} | {} |",
-            week("2026-09-28"),
-            week("2026-09-21")
+            days("2026-09-28", "2026-09-30"),
+            days("2026-09-21", "2026-09-23")
         )),
         "{md}"
     );
     assert!(
         md.contains(&format!(
-            "Same period last year (2025-W40): net revenue {} ",
-            week("2025-09-29")
+            "Same period last year (2025-W40, same days): net revenue {} ",
+            days("2025-09-29", "2025-10-01")
         )),
+        "{md}"
+    );
+    assert!(
+        md.contains("2026-09-28 to 2026-09-30 (to date: the period runs to 2026-10-04;"),
         "{md}"
     );
 }

@@ -1,16 +1,22 @@
--- The report period by product category, after returns as in the KPI tables, with
--- the period before for comparison.
+-- The report period to date by product category, after returns as in the KPI tables, with
+-- the same days of the period before; a change or margin over a base that is not
+-- positive is NULL.
+WITH k AS (
+    SELECT
+        category,
+        sum(net_revenue) FILTER (WHERE date_day >= $period_start) AS net_revenue,
+        sum(net_units) FILTER (WHERE date_day >= $period_start) AS net_units,
+        sum(gross_profit) FILTER (WHERE date_day >= $period_start) AS gross_profit,
+        sum(net_revenue) FILTER (WHERE date_day <= $prev_to) AS prev_net_revenue
+    FROM kpi_sales_daily
+    WHERE date_day BETWEEN $prev_start AND $prev_to
+        OR date_day BETWEEN $period_start AND $period_to
+    GROUP BY category
+)
 SELECT
-    category,
-    sum(net_revenue) FILTER (WHERE date_day >= $period_start) AS net_revenue,
-    sum(net_units) FILTER (WHERE date_day >= $period_start) AS net_units,
-    sum(gross_profit) FILTER (WHERE date_day >= $period_start) AS gross_profit,
-    sum(gross_profit) FILTER (WHERE date_day >= $period_start)
-        / nullif(sum(net_revenue) FILTER (WHERE date_day >= $period_start), 0) AS gm_pct,
-    sum(net_revenue) FILTER (WHERE date_day <= $prev_end) AS prev_net_revenue,
-    sum(net_revenue) FILTER (WHERE date_day >= $period_start)
-        / nullif(sum(net_revenue) FILTER (WHERE date_day <= $prev_end), 0) - 1 AS change
-FROM kpi_sales_daily
-WHERE date_day BETWEEN $prev_start AND $period_end
-GROUP BY category
+    category, net_revenue, net_units, gross_profit,
+    CASE WHEN net_revenue > 0 THEN gross_profit / net_revenue END AS gm_pct,
+    prev_net_revenue,
+    CASE WHEN prev_net_revenue > 0 THEN net_revenue / prev_net_revenue - 1 END AS change
+FROM k
 ORDER BY net_revenue DESC NULLS LAST, category

@@ -162,6 +162,11 @@ pub fn render(
     ctx.insert("period", &current);
     ctx.insert("previous", &prev);
     ctx.insert("year_ago", &ago);
+    // A period in progress at the as-of date: its figures are to date, compared with the
+    // same days of the previous and year-ago periods.
+    let to = current.end.min(as_of).max(current.start);
+    ctx.insert("period_to", &to.format("%Y-%m-%d").to_string());
+    ctx.insert("partial", &(to < current.end));
     ctx.insert("data", &data);
     ctx.insert("var", vars);
     let mut out = Vec::new();
@@ -191,22 +196,46 @@ pub fn render(
     Ok(out)
 }
 
-/// The parameters a report query may use.
+/// The names of the parameters a report query may use (`$name`).
+pub const PARAMETERS: [&str; 10] = [
+    "as_of",
+    "period_start",
+    "period_end",
+    "period_to",
+    "prev_start",
+    "prev_end",
+    "prev_to",
+    "year_ago_start",
+    "year_ago_end",
+    "year_ago_to",
+];
+
+/// The parameters a report query may use, in [`PARAMETERS`] order. `*_to` end the
+/// periods to date: the report period at the as-of date (or its end), the previous
+/// period and the year-ago one after as many days (or at their ends), so a period in
+/// progress is compared with the same days of the others.
 fn params_for(
     as_of: NaiveDate,
     current: &Period,
     prev: &Period,
     ago: &Period,
 ) -> Vec<(&'static str, NaiveDate)> {
-    vec![
-        ("as_of", as_of),
-        ("period_start", current.start),
-        ("period_end", current.end),
-        ("prev_start", prev.start),
-        ("prev_end", prev.end),
-        ("year_ago_start", ago.start),
-        ("year_ago_end", ago.end),
-    ]
+    let to = current.end.min(as_of).max(current.start);
+    let elapsed = to - current.start;
+    let to_date = |p: &Period| (p.start + elapsed).min(p.end);
+    let values = [
+        as_of,
+        current.start,
+        current.end,
+        to,
+        prev.start,
+        prev.end,
+        to_date(prev),
+        ago.start,
+        ago.end,
+        to_date(ago),
+    ];
+    PARAMETERS.into_iter().zip(values).collect()
 }
 
 /// Runs one query, binding only the named parameters it uses, and returns its rows as
