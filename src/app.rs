@@ -195,7 +195,13 @@ fn plan(
         vars,
         selected,
     };
-    let report = models::plan::plan(pipeline, &graph, &opts)?;
+    let mut report = models::plan::plan(pipeline, &graph, &opts)?;
+    // The report templates too: what `run` checks before it reads anything.
+    match crate::report::check_all_templates(&pipeline.reports) {
+        Ok(()) => {}
+        Err(Error::Config(ConfigError { diagnostics })) => report.errors.extend(diagnostics),
+        Err(e) => return Err(e),
+    }
     let mut out = std::io::stdout().lock();
     if json {
         let mut value = serde_json::to_value(&report).map_err(|e| Error::Run(e.to_string()))?;

@@ -828,6 +828,31 @@ fn plan_binds_the_report_queries() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(&want), "{args:?}: expected `{want}` in\n{err}");
     }
+    // A parameter the report does not bind, and a template filter that does not exist:
+    // found by plan as by run.
+    let trend = good.replace("$period_to", "$period_too");
+    std::fs::write(&query, &trend).unwrap();
+    let template = d.join("report_templates/sales_report.md.tera");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, text.replacen("| count }}", "| cnt }}", 1)).unwrap();
+    let out = salespipe(d, &["plan", "pipeline.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let at = trend.find("$period_too").unwrap();
+    let line = trend[..at].matches('\n').count() + 1;
+    let column = at - trend[..at].rfind('\n').unwrap();
+    assert!(
+        err.contains(&format!(
+            "sql/reports/sales_trend.sql:{line}:{column}: error[E043]: report `monthly_sales` \
+             query `trend`: unknown parameter `$period_too`; did you mean `$period_to`?"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("error[E060]: filter `cnt` does not exist"),
+        "{err}"
+    );
+    std::fs::write(&template, text).unwrap();
     // Against a warehouse, a query may read the run's bookkeeping tables too.
     std::fs::write(&query, &good).unwrap();
     salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);

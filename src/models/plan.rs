@@ -350,14 +350,44 @@ fn plan_report_queries(
             let Ok(sql) = std::fs::read_to_string(path) else {
                 continue; // `validate` reports a query file that cannot be read
             };
-            if let Err(e) = wh.conn.prepare(&sql) {
-                let at = locate(&e.to_string(), &sql, 0, &sql);
+            let stmt = match wh.conn.prepare(&sql) {
+                Ok(stmt) => stmt,
+                Err(e) => {
+                    let at = locate(&e.to_string(), &sql, 0, &sql);
+                    errors.push(diag(
+                        &shown(path),
+                        at.line,
+                        at.column,
+                        "E043",
+                        format!("report `{}` query `{name}`: {}", r.config.name, at.message),
+                    ));
+                    continue;
+                }
+            };
+            // Every `$name` must be one the report binds.
+            for i in 1..=stmt.parameter_count() {
+                let Ok(p) = stmt.parameter_name(i) else {
+                    continue;
+                };
+                if crate::report::PARAMETERS.contains(&p.as_str()) {
+                    continue;
+                }
+                let (line, column) = sql.find(&format!("${p}")).map_or((0, 0), |offset| {
+                    let at = locate_offset(String::new(), offset, &sql, &sql);
+                    (at.line, at.column)
+                });
+                let hint = crate::util::suggest(&p, crate::report::PARAMETERS.iter().copied())
+                    .map(|s| format!("; did you mean `${s}`?"))
+                    .unwrap_or_default();
                 errors.push(diag(
                     &shown(path),
-                    at.line,
-                    at.column,
+                    line,
+                    column,
                     "E043",
-                    format!("report `{}` query `{name}`: {}", r.config.name, at.message),
+                    format!(
+                        "report `{}` query `{name}`: unknown parameter `${p}`{hint}",
+                        r.config.name
+                    ),
                 ));
             }
         }
