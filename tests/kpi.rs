@@ -323,6 +323,12 @@ fn growth(db: &duckdb::Connection) {
             &["2025-12-31", "2026", "3"],
         ])
     );
+    // The calendar runs to the end of the as-of date's fiscal year, not only to 31
+    // December: all four quarters of FY2026.
+    assert_eq!(
+        q(db, "SELECT max(date_day), count(DISTINCT fiscal_quarter) FILTER (WHERE fiscal_year = 2026) FROM dim_date"),
+        t(&[&["2026-03-31", "4"]])
+    );
     // dim_date starts on 1 January of the first order's year: no 2024 months.
     // MoM: Feb 0 / 379 - 1 = -1.0000; Mar over a zero February: NULL; Apr 300 / 20 - 1 =
     // 14.0000; May -1.0000; Jun over zero: NULL. YTD: 379, 379, 399, 699, 699, 789.

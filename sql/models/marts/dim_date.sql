@@ -1,12 +1,14 @@
 -- materialized: table
--- description: One row per day from 1 January of the first order's year to 31 December of the as-of year: ISO week (iso_year, iso_week, week_start = Monday), month (first day), quarter (first day, label YYYY-Qn), year, fiscal year and quarter (the fiscal year starts in the pipeline's fiscal_year_start_month, default 1, and is named by the calendar year it ends in), day of week (1 = Monday), is_weekend, days in month, is_past = on or before the as-of date.
+-- description: One row per day from 1 January of the first order's year to 31 December of the as-of year (or, later, the end of the as-of date's fiscal year): ISO week (iso_year, iso_week, week_start = Monday), month (first day), quarter (first day, label YYYY-Qn), year, fiscal year and quarter (the fiscal year starts in the pipeline's fiscal_year_start_month, default 1, and is named by the calendar year it ends in), day of week (1 = Monday), is_weekend, days in month, is_past = on or before the as-of date.
 -- order_by: date_day
 -- test: { unique: [date_day] }
 WITH bounds AS (
     SELECT
         CAST(date_trunc('year', least(coalesce(min(order_date), DATE '{{ as_of }}'), DATE '{{ as_of }}')) AS DATE) AS first_day,
-        CAST(date_trunc('year', greatest(coalesce(max(order_date), DATE '{{ as_of }}'), DATE '{{ as_of }}'))
-            + INTERVAL 1 YEAR - INTERVAL 1 DAY AS DATE) AS last_day
+        CAST(greatest(
+            date_trunc('year', greatest(coalesce(max(order_date), DATE '{{ as_of }}'), DATE '{{ as_of }}'))
+                + INTERVAL 1 YEAR - INTERVAL 1 DAY,
+            DATE '{{ fiscal_year_end }}') AS DATE) AS last_day
     FROM {{ ref("orders") }}
 ),
 days AS (
