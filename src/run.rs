@@ -497,14 +497,28 @@ fn execute(
         sum.rows_deleted = load::deletion_markers(wh, &s.config)?;
         sum.rows_loaded = st.clean - sum.rows_deleted;
         let replaces = plan.replace || s.config.load == LoadMode::Snapshot;
+        // Rows the load would throw away (`Some(0)`: the table is empty already, nothing
+        // lost), or `None` for a first load, which would create an empty table.
         let emptied = if replaces && sum.rows_loaded == 0 && !s.config.allow_empty {
-            table_rows(wh, &s.config.name)?
+            if wh.table_exists(&s.config.name)? {
+                Some(table_rows(wh, &s.config.name)?)
+            } else {
+                None
+            }
         } else {
-            0
+            Some(0)
         };
         let read = sum.rows_read;
         summary.sources.push(sum);
-        if emptied > 0 {
+        if emptied.is_none() {
+            // Nothing is lost on a first load: said, not stopped (a new source may well be
+            // empty yet; `allow_empty: true` says so and silences this).
+            tracing::warn!(
+                "source `{}`: no rows to load ({} read); its table is created empty",
+                s.config.name,
+                read
+            );
+        } else if emptied != Some(0) {
             let files: Vec<String> = subset
                 .files
                 .iter()
@@ -516,11 +530,12 @@ fn execute(
                 format!("none of the {read} rows read is left to load ({rejected} rejected)")
             };
             return Err(Error::Run(format!(
-                "source `{}`: {why} ({}), and loading would empty its table, which has \
-                 {emptied} rows. If the extract really is empty, set `allow_empty: true` on \
-                 the source; the tables are unchanged",
+                "source `{}`: {why} ({}), and loading would empty its table, which has {} \
+                 rows. If the extract really is empty, set `allow_empty: true` on the source; \
+                 the tables are unchanged",
                 s.config.name,
-                files.join(", ")
+                files.join(", "),
+                emptied.unwrap_or_default()
             )));
         }
         plans.push(Some(plan));
@@ -688,11 +703,8 @@ fn masked_relation(
 
 /// Stops the run when a source rejects more rows than its limits allow, naming the rate
 /// and the most frequent rules.
-/// Rows of a source's table, 0 when it does not exist yet.
+/// Rows of a source's table (which exists).
 fn table_rows(wh: &Warehouse, source: &str) -> Result<i64> {
-    if !wh.table_exists(source)? {
-        return Ok(0);
-    }
     wh.conn
         .query_row(
             &format!("SELECT count(*) FROM {}", qualified("main", source)),

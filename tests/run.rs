@@ -723,6 +723,24 @@ fn an_extract_with_a_header_only_does_not_empty_its_table() {
         vec![vec!["failed", "true"]]
     );
     drop(db);
+    // A first load loses nothing: it creates the empty table, and says so.
+    let fresh = fixture("tiny");
+    std::fs::write(
+        fresh.path().join("data/fx_rates.csv"),
+        format!("{header}\n"),
+    )
+    .unwrap();
+    let out = salespipe(fresh.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("source `fx_rates`: no rows to load (0 read); its table is created empty"),
+        "{err}"
+    );
     // Said to be empty, it empties.
     let p = d.join("pipeline.yaml");
     let text = std::fs::read_to_string(&p).unwrap().replace(
