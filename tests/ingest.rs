@@ -1516,3 +1516,21 @@ fn a_utf16_file_is_named_as_such_and_loads_when_declared() {
         vec![vec!["3", "expected 3 fields, found 2"]]
     );
 }
+
+#[test]
+fn an_empty_ndjson_or_json_export_is_an_empty_load_not_missing_columns() {
+    // No record at all: the load judges it (a first load creates the empty table with a
+    // warning, a later one would empty the table and stops); never "columns missing".
+    for (file, bytes) in [("data/events.ndjson", "\n"), ("data/array.json", "[]")] {
+        let dir = formats_fixture();
+        write(dir.path(), file, bytes);
+        let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{file}: {err}");
+        assert!(!err.contains("missing"), "{file}: {err}");
+        assert!(
+            err.contains("no rows to load (0 read); its table is created empty"),
+            "{file}: {err}"
+        );
+    }
+}

@@ -41,7 +41,18 @@ fn insert(
     label: &str,
     table: &str,
 ) -> Result<Vec<String>> {
-    let available = keys(wh, objects, path, label)?;
+    let mut available = keys(wh, objects, path, label)?;
+    if available.is_empty() {
+        // No object with a key: no records at all (an empty export, which the load
+        // judges: `allow_empty`), or only malformed ones, each a reject. Neither is a
+        // file without the declared columns.
+        available = source
+            .config
+            .columns
+            .iter()
+            .map(|c| c.from.clone().unwrap_or_else(|| c.name.clone()))
+            .collect();
+    }
     let matched = check_columns(source, label, &available)?;
     let values: Vec<String> = matched
         .cols
