@@ -886,3 +886,38 @@ fn plan_binds_the_report_queries() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn plan_binds_a_report_query_on_the_bookkeeping_tables_before_any_run() {
+    // No warehouse yet: the run's bookkeeping tables are known to plan, empty. An
+    // unknown parameter is placed at itself, not at a longer name it begins.
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let query = d.join("sql/reports/sales_totals.sql");
+    std::fs::write(
+        &query,
+        "SELECT source, count(*) AS n FROM salespipe.rejects\n\
+         WHERE run_id > 0 AND $prev_start IS NOT NULL\n\
+         GROUP BY source ORDER BY source\n",
+    )
+    .unwrap();
+    let out = salespipe(d, &["plan", "pipeline.yaml"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        &query,
+        "SELECT count(*) AS n FROM salespipe.rejects\n\
+         WHERE $prev_start IS NOT NULL\n\
+         AND $prev IS NOT NULL ORDER BY 1\n",
+    )
+    .unwrap();
+    let out = salespipe(d, &["plan", "pipeline.yaml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sql/reports/sales_totals.sql:3:5: error[E043]: report `monthly_sales` query `totals`: unknown parameter `$prev`"),
+        "{err}"
+    );
+}

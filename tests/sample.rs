@@ -349,11 +349,29 @@ fn report_month_matches_the_independent_cross_check() {
         .unwrap()["net_revenue"]
         .as_str()
         .unwrap();
-    let formatted = salespipe::util::format_decimal(after_returns.parse().unwrap(), 2);
-    assert!(
-        md.contains(&format!("| Net revenue | {formatted} |")),
-        "{formatted} not in\n{md}"
+    // The month is over: it is compared with the whole of August (31 days), also
+    // cross-checked.
+    let month = |m: &str| {
+        let v = expected["kpi"]["sales_by_month"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["month"] == m)
+            .unwrap()["net_revenue"]
+            .as_str()
+            .unwrap();
+        salespipe::util::format_decimal(v.parse().unwrap(), 2)
+    };
+    assert_eq!(
+        month("2026-09-01"),
+        salespipe::util::format_decimal(after_returns.parse().unwrap(), 2)
     );
+    let want = format!(
+        "| Net revenue | {} | {} |",
+        month("2026-09-01"),
+        month("2026-08-01")
+    );
+    assert!(md.contains(&want), "{want} not in\n{md}");
     // The quarterly report, from the same queries, adds up the quarter's three months of
     // the cross-check: July to September 2026.
     let quarter: rust_decimal::Decimal = expected["kpi"]["sales_by_month"]

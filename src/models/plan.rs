@@ -323,7 +323,10 @@ fn plan_report_queries(
     pipeline: &Pipeline,
     against_warehouse: bool,
 ) -> Result<Vec<Diagnostic>> {
-    if against_warehouse {
+    if !against_warehouse {
+        // No warehouse yet: the bookkeeping tables a run creates, empty.
+        wh.ensure_meta()?;
+    } else {
         let meta = wh.strings(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh'
              AND schema_name = ? ORDER BY table_name",
@@ -372,7 +375,13 @@ fn plan_report_queries(
                 if crate::report::PARAMETERS.contains(&p.as_str()) {
                     continue;
                 }
-                let (line, column) = sql.find(&format!("${p}")).map_or((0, 0), |offset| {
+                // `$p` itself, not the start of a longer name (`$prev` in `$prev_start`).
+                let needle = format!("${p}");
+                let offset = sql.match_indices(&needle).map(|(i, _)| i).find(|&i| {
+                    !sql[i + needle.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                });
+                let (line, column) = offset.map_or((0, 0), |offset| {
                     let at = locate_offset(String::new(), offset, &sql, &sql);
                     (at.line, at.column)
                 });

@@ -78,13 +78,14 @@ fn markdown_environment(report: &ResolvedReport) -> Result<tera::Tera> {
 }
 
 /// Backslash-escapes the characters that Markdown (CommonMark and GitHub tables) reads as
-/// markup: `|` would end a table cell, `*`, `_`, `` ` ``, `[`, `]`, `<`, `>` would start
-/// emphasis, code, links or HTML. A line break becomes a space: a cell is one line.
+/// markup: `|` would end a table cell, `*`, `_`, `~`, `` ` ``, `[`, `]`, `<`, `>`, `&`
+/// would start emphasis, strikethrough, code, links, HTML or an entity. A line break
+/// becomes a space: a cell is one line.
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' => {
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '~' | '&' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -213,7 +214,8 @@ pub const PARAMETERS: [&str; 10] = [
 /// The parameters a report query may use, in [`PARAMETERS`] order. `*_to` end the
 /// periods to date: the report period at the as-of date (or its end), the previous
 /// period and the year-ago one after as many days (or at their ends), so a period in
-/// progress is compared with the same days of the others.
+/// progress is compared with the same days of the others; a finished one with the whole
+/// others.
 fn params_for(
     as_of: NaiveDate,
     current: &Period,
@@ -222,7 +224,15 @@ fn params_for(
 ) -> Vec<(&'static str, NaiveDate)> {
     let to = current.end.min(as_of).max(current.start);
     let elapsed = to - current.start;
-    let to_date = |p: &Period| (p.start + elapsed).min(p.end);
+    // A finished period is compared with the whole others (August's 31 days against
+    // September's 30); one in progress with as many of their days.
+    let to_date = |p: &Period| {
+        if to == current.end {
+            p.end
+        } else {
+            (p.start + elapsed).min(p.end)
+        }
+    };
     let values = [
         as_of,
         current.start,
@@ -404,7 +414,56 @@ fn syntax_diagnostic(dir: &std::path::Path, message: &str) -> crate::error::Diag
 
 #[cfg(test)]
 mod tests {
-    use super::escape_markdown;
+    #![allow(clippy::unwrap_used)]
+
+    use super::{escape_markdown, params_for, period};
+    use crate::config::ReportPeriod;
+    use chrono::NaiveDate;
+
+    /// `(period_to, prev_to, year_ago_to)` of the `kind` report as of `as_of`.
+    fn ends(kind: ReportPeriod, as_of: &str) -> [String; 3] {
+        let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
+        let current = period::containing(kind, as_of);
+        let prev = period::previous(kind, &current);
+        let ago = period::year_ago(kind, &current);
+        let p = params_for(as_of, &current, &prev, &ago);
+        let get = |n: &str| p.iter().find(|(k, _)| *k == n).unwrap().1.to_string();
+        [get("period_to"), get("prev_to"), get("year_ago_to")]
+    }
+
+    #[test]
+    fn a_finished_period_is_compared_with_whole_ones_one_in_progress_with_as_many_days() {
+        // September is over: the whole of August (31 days) and of September 2025.
+        assert_eq!(
+            ends(ReportPeriod::Month, "2026-09-30"),
+            ["2026-09-30", "2026-08-31", "2025-09-30"]
+        );
+        // February 2025 is over: all of January, and February 2024 with its leap day.
+        assert_eq!(
+            ends(ReportPeriod::Month, "2025-02-28"),
+            ["2025-02-28", "2025-01-31", "2024-02-29"]
+        );
+        // Q1 2026 is over: all of Q4 2025, to 31 December.
+        assert_eq!(
+            ends(ReportPeriod::Quarter, "2026-03-31"),
+            ["2026-03-31", "2025-12-31", "2025-03-31"]
+        );
+        // Mid-month: the first 15 days of each.
+        assert_eq!(
+            ends(ReportPeriod::Month, "2026-09-15"),
+            ["2026-09-15", "2026-08-15", "2025-09-15"]
+        );
+        // 30 days into March: all of February (28 days), the first 30 of March 2025.
+        assert_eq!(
+            ends(ReportPeriod::Month, "2026-03-30"),
+            ["2026-03-30", "2026-02-28", "2025-03-30"]
+        );
+        // Wednesday of week 40: Monday to Wednesday of week 39 and of 2025-W40.
+        assert_eq!(
+            ends(ReportPeriod::Week, "2026-09-30"),
+            ["2026-09-30", "2026-09-23", "2025-10-01"]
+        );
+    }
 
     #[test]
     fn markdown_markup_is_escaped_and_plain_text_kept() {
@@ -415,8 +474,12 @@ mod tests {
         );
         assert_eq!(escape_markdown("two\nlines"), "two lines");
         assert_eq!(
-            escape_markdown("1,234.56 – 12.5 % (R&D)"),
-            "1,234.56 – 12.5 % (R&D)"
+            escape_markdown("1,234.56 – -12.5 % (2026-09)"),
+            "1,234.56 – -12.5 % (2026-09)"
+        );
+        assert_eq!(
+            escape_markdown("~~R&D~~ &amp;"),
+            "\\~\\~R\\&D\\~\\~ \\&amp;"
         );
     }
 }
