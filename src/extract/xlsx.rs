@@ -19,8 +19,12 @@ fn cell_text(cell: &Data) -> String {
         Data::String(s) => s.clone(),
         Data::Int(i) => i.to_string(),
         Data::Float(f) => {
+            // Excel keeps 15 significant digits and shows no more: a formula's
+            // 0.30000000000000004 is the 0.3 the sheet shows (and not a reject for the
+            // scale of a DECIMAL(18,2) column).
+            let f = excel_digits(*f);
             if f.fract() == 0.0 && f.abs() < 1e15 {
-                format!("{}", *f as i64)
+                format!("{}", f as i64)
             } else {
                 format!("{f}")
             }
@@ -32,8 +36,16 @@ fn cell_text(cell: &Data) -> String {
             None => d.to_string(),
         },
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#ERROR {e:?}"),
+        Data::Error(e) => format!("{e}"),
     }
+}
+
+/// `f` rounded to the 15 significant digits Excel stores and displays.
+fn excel_digits(f: f64) -> f64 {
+    if !f.is_finite() || f == 0.0 {
+        return f;
+    }
+    format!("{f:.14e}").parse().unwrap_or(f)
 }
 
 /// Reads the configured sheet of `path` into `table`.
@@ -99,4 +111,23 @@ pub fn read(
         w.flush().map_err(|e| Error::io(tmp.path(), e))?;
     }
     super::csv::read(wh, source, tmp.path(), label, table, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_cells_read_as_excel_shows_them() {
+        assert_eq!(cell_text(&Data::Float(0.1 + 0.2)), "0.3");
+        assert_eq!(cell_text(&Data::Float(1234.5600000000002)), "1234.56");
+        assert_eq!(cell_text(&Data::Float(-0.07)), "-0.07");
+        assert_eq!(cell_text(&Data::Float(1e20)), "100000000000000000000");
+        assert_eq!(cell_text(&Data::Float(42.0)), "42");
+        assert_eq!(cell_text(&Data::Float(1.2345678901234567e-7)), "0.000000123456789012346");
+        assert_eq!(
+            cell_text(&Data::Error(calamine::CellErrorType::NA)),
+            "#N/A"
+        );
+    }
 }
