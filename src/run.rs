@@ -597,6 +597,14 @@ fn execute(
     progress.stage(&format!("building {n} models"));
     summary.models = models::build(wh, graph, &tvars, selected, &mut summary.tests)?;
     let pii = pii_names(pipeline, graph);
+    // The failing rows kept for BI tools show personal data masked, as the exports do.
+    for t in summary.tests.iter_mut() {
+        if let Some(names) = pii.get(&t.model).filter(|n| !n.is_empty()) {
+            for row in t.rows.iter_mut() {
+                *row = mask_json_row(row, names);
+            }
+        }
+    }
     for m in graph.nodes.iter().filter(|m| chosen(&m.name)) {
         progress.stage(&format!("exporting {}", m.name));
         let table = qualified("main", &m.name);
@@ -669,6 +677,22 @@ fn pii_names(
         out.insert(m.name.clone(), names);
     }
     out
+}
+
+/// A failing row kept as JSON (`{"column": value, ...}`) with the values of the columns
+/// named in `pii` replaced by `***` (NULLs stay NULL); text that is not a JSON object is
+/// kept as it is.
+fn mask_json_row(row: &str, pii: &std::collections::BTreeSet<String>) -> String {
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str::<serde_json::Value>(row)
+    else {
+        return row.to_string();
+    };
+    for (k, v) in map.iter_mut() {
+        if pii.contains(k) && !v.is_null() {
+            *v = serde_json::Value::String("***".into());
+        }
+    }
+    serde_json::Value::Object(map).to_string()
 }
 
 /// The model `name` with its columns named in `pii` masked as `***`, and the order of
@@ -1163,4 +1187,23 @@ pub fn render_summary(s: &RunSummary) -> String {
     }
     out.push_str(&format!("  elapsed: {:.2} s\n", s.elapsed_seconds));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_json_row;
+
+    #[test]
+    fn a_failing_rows_personal_data_is_masked() {
+        let pii = ["contact".to_string()].into_iter().collect();
+        assert_eq!(
+            mask_json_row(r#"{"id":3,"contact":"Eve Green","amount":45.5}"#, &pii),
+            r#"{"amount":45.5,"contact":"***","id":3}"#
+        );
+        assert_eq!(
+            mask_json_row(r#"{"contact":null}"#, &pii),
+            r#"{"contact":null}"#
+        );
+        assert_eq!(mask_json_row("not json", &pii), "not json");
+    }
 }
