@@ -139,7 +139,14 @@ pub fn detect(
                          FROM _anomaly_hits h
                          LEFT JOIN {raw} r ON r._file = h._file AND r._line = h._line
                          ORDER BY h._file, h._line",
-                        message = message_sql(rule),
+                        message = message_sql(
+                            rule,
+                            mask_pii
+                                && source
+                                    .columns
+                                    .iter()
+                                    .any(|c| c.name == rule.column && c.pii)
+                        ),
                         raw_text = raw_text_sql(
                             source,
                             "r._raw_text",
@@ -226,12 +233,11 @@ fn hits_sql(rule: &AnomalyConfig, source: &SourceConfig, rows: &str, mask_pii: b
             .collect();
         format!("concat_ws(', ', {})", parts.join(", "))
     };
+    // The score of a masked value is left out too: with the median and the scale it
+    // gives the value back.
+    let hidden = pii(&rule.column);
     let value = format!("c.{col}::VARCHAR");
-    let value = if pii(&rule.column) {
-        masked(&value)
-    } else {
-        value
-    };
+    let value = if hidden { masked(&value) } else { value };
     let values = format!(
         "v AS (
              SELECT c._file, c._line, {value} AS _value, c.{col}::DOUBLE AS _x{group_cols}
@@ -258,8 +264,13 @@ fn hits_sql(rule: &AnomalyConfig, source: &SourceConfig, rows: &str, mask_pii: b
                  FROM s
              )
              {select}, _mad AS mad_or_iqr, _median - {t} * _scale AS lower,
-                    _median + {t} * _scale AS upper, _dev / _scale AS score
-             FROM z WHERE _scale > 0 AND _dev / _scale > {t}"
+                    _median + {t} * _scale AS upper, {z_score} AS score
+             FROM z WHERE _scale > 0 AND _dev / _scale > {t}",
+            z_score = if hidden {
+                "NULL::DOUBLE"
+            } else {
+                "_dev / _scale"
+            }
         ),
         AnomalyMethod::Iqr => format!(
             "CREATE OR REPLACE TEMP TABLE _anomaly_hits AS
@@ -273,18 +284,37 @@ fn hits_sql(rule: &AnomalyConfig, source: &SourceConfig, rows: &str, mask_pii: b
                  FROM m WHERE _n >= {min}
              )
              {select}, _iqr AS mad_or_iqr, _lower AS lower, _upper AS upper,
-                    CASE WHEN _iqr > 0 THEN greatest(_q1 - _x, _x - _q3) / _iqr END AS score
-             FROM z WHERE _x < _lower OR _x > _upper"
+                    {iqr_score} AS score
+             FROM z WHERE _x < _lower OR _x > _upper",
+            iqr_score = if hidden {
+                "NULL::DOUBLE"
+            } else {
+                "CASE WHEN _iqr > 0 THEN greatest(_q1 - _x, _x - _q3) / _iqr END"
+            }
         ),
     }
 }
 
 /// The `rejects.message` of a rejected abnormal value (over `_anomaly_hits h`): the
 /// score, the accepted range and the group's statistics.
-fn message_sql(rule: &AnomalyConfig) -> String {
+fn message_sql(rule: &AnomalyConfig, hidden: bool) -> String {
     let t = rule.threshold();
     let group = "coalesce(h.group_key, 'the source')";
     match rule.method {
+        // A masked value's score is not given (see `hits_sql`).
+        AnomalyMethod::RobustZ if hidden => format!(
+            "printf({}, h.lower, h.upper, h.median, h.mad_or_iqr, h.group_size, {group})",
+            literal(&format!(
+                "robust z-score above {t}: outside %.2f to %.2f (median %.2f, MAD %.2f, \
+                 %d values in %s)"
+            ))
+        ),
+        AnomalyMethod::Iqr if hidden => format!(
+            "printf({}, h.lower, h.upper, h.median, h.mad_or_iqr, h.group_size, {group})",
+            literal(&format!(
+                "outside %.2f to %.2f (k {t}; median %.2f, IQR %.2f, %d values in %s)"
+            ))
+        ),
         AnomalyMethod::RobustZ => format!(
             "printf({}, h.score, h.lower, h.upper, h.median, h.mad_or_iqr, h.group_size, {group})",
             literal(&format!(
@@ -373,6 +403,34 @@ columns:
         rows.push((11, "A", Some(40)));
         rows.push((12, "A", None));
         rows
+    }
+
+    #[test]
+    fn a_masked_values_score_is_not_given() {
+        // qty as personal data: the value is masked and its score, which with the median
+        // and the scale would give 40 back, is left out of the table and the message.
+        let wh = warehouse();
+        setup(&wh, &rows());
+        let s = source(&["{ column: qty, method: robust_z, action: reject }"]);
+        let mut s = s;
+        s.columns[1].pii = true;
+        detect(&wh, &s, "_checked_lines", "true", 7, true).unwrap();
+        let (value, score, median): (String, Option<f64>, f64) = wh
+            .conn
+            .query_row("SELECT value, score, median FROM _anomalies", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!((value.as_str(), score, median), ("***", None, 5.5));
+        let message: String = wh
+            .conn
+            .query_row("SELECT message FROM _rejects", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            message,
+            "robust z-score above 3.5: outside -7.47 to 18.47 (median 5.50, MAD 2.50, 10 values \
+             in the source)"
+        );
     }
 
     #[test]

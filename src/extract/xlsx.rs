@@ -124,10 +124,10 @@ mod tests {
         assert_eq!(cell_text(&Data::Float(-0.07)), "-0.07");
         assert_eq!(cell_text(&Data::Float(1e20)), "100000000000000000000");
         assert_eq!(cell_text(&Data::Float(42.0)), "42");
-        assert_eq!(cell_text(&Data::Float(1.2345678901234567e-7)), "0.000000123456789012346");
         assert_eq!(
-            cell_text(&Data::Error(calamine::CellErrorType::NA)),
-            "#N/A"
+            cell_text(&Data::Float(1.2345678901234567e-7)),
+            "0.000000123456789012346"
         );
+        assert_eq!(cell_text(&Data::Error(calamine::CellErrorType::NA)), "#N/A");
     }
 }
