@@ -834,6 +834,23 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         None => wh.table_columns(&s.config.name)? != declared,
     };
     if changed_declaration {
+        // An incremental or append table holds the rows of every file loaded, and the
+        // files present may be fewer (daily deltas rotated away): reading them again
+        // would drop the others without a word.
+        if s.config.load != LoadMode::Snapshot {
+            let missing = rotated_away(&previous, &files);
+            if !missing.is_empty() {
+                return Err(Error::Run(format!(
+                    "`{}`: its declaration changed, and reading it again from the files \
+                     present would drop the rows of {} loaded file(s) no longer there ({}); \
+                     restore them, or run with `--full-refresh` to keep only what the \
+                     present files hold",
+                    s.config.name,
+                    missing.len(),
+                    missing.join(", ")
+                )));
+            }
+        }
         tracing::info!(
             "`{}`: its declaration changed since the last load; reading it again in full",
             s.config.name
@@ -935,6 +952,23 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         }),
     };
     Ok(SourcePlan { load, moves })
+}
+
+/// The loaded files of `previous` (the manifest) that none of `files` is: not at their
+/// path, nor under their file name elsewhere (a moved project).
+fn rotated_away(previous: &BTreeMap<String, String>, files: &[Fingerprint]) -> Vec<String> {
+    let paths: BTreeSet<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+    let names: BTreeSet<&std::ffi::OsStr> =
+        files.iter().filter_map(|f| f.path.file_name()).collect();
+    previous
+        .keys()
+        .filter(|p| *p != CONFIG_ENTRY)
+        .filter(|p| {
+            let p = Path::new(p.as_str());
+            !paths.contains(p) && !p.file_name().is_some_and(|n| names.contains(n))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Command line, then the pipeline's `as_of`, then `today`; `latest` reads the maximum

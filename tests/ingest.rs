@@ -1534,3 +1534,52 @@ fn an_empty_ndjson_or_json_export_is_an_empty_load_not_missing_columns() {
         );
     }
 }
+
+#[test]
+fn a_changed_declaration_does_not_silently_drop_rotated_incremental_files() {
+    let dir = orders_fixture("incremental");
+    let d = dir.path();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    write(
+        d,
+        "data/orders_2026-01-02.csv",
+        "id,status,updated_at\nC,open,2026-01-02 09:00:00\n",
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    // The first delta is rotated away (the table keeps A and B), then the declaration
+    // changes: reading the source again from the one file left would drop A and B.
+    std::fs::remove_file(d.join("data/orders_2026-01-01.csv")).unwrap();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let yaml = std::fs::read_to_string(d.join("pipeline.yaml")).unwrap();
+    std::fs::write(
+        d.join("pipeline.yaml"),
+        yaml.replace(
+            "    load: incremental\n",
+            "    load: incremental\n    max_reject_rate: 0.9\n",
+        ),
+    )
+    .unwrap();
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "its declaration changed, and reading it again from the files present \
+             would drop the rows of 1 loaded file(s) no longer there"
+        ) && err.contains("orders_2026-01-01.csv"),
+        "{err}"
+    );
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id FROM orders ORDER BY id"),
+        vec![vec!["A"], vec!["B"], vec!["C"]]
+    );
+    drop(db);
+    // --full-refresh keeps what the present files hold, as asked.
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet", "--full-refresh"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id FROM orders ORDER BY id"),
+        vec![vec!["C"]]
+    );
+}
