@@ -869,7 +869,7 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         .filter(|p| *p != CONFIG_ENTRY)
         .all(|p| !Path::new(p).exists());
     // New path -> (old path, old hash).
-    let relocated: BTreeMap<&str, (&str, &String)> = if gone {
+    let mut relocated: BTreeMap<&str, (&str, &String)> = if gone {
         files
             .iter()
             .filter(|f| !previous.contains_key(f.path.to_string_lossy().as_ref()))
@@ -887,9 +887,32 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
     } else {
         BTreeMap::new()
     };
+    // A file renamed (a log shipper's rotation): a new path with the very content of a
+    // loaded file that is no longer at its path is that file, not a new one.
+    let present: BTreeSet<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+    for f in &files {
+        let Some(new) = f.path.to_str() else { continue };
+        if previous.contains_key(new) || relocated.contains_key(new) {
+            continue;
+        }
+        let taken: BTreeSet<&str> = relocated.values().map(|(old, _)| *old).collect();
+        let mut same = previous.iter().filter(|(p, h)| {
+            *p != CONFIG_ENTRY
+                && **h == f.hash
+                && !present.contains(Path::new(p.as_str()))
+                && !taken.contains(p.as_str())
+        });
+        if let (Some((old, hash)), None) = (same.next(), same.next()) {
+            tracing::info!(
+                "`{}`: {new} holds exactly the loaded file {old}: taken as renamed",
+                s.config.name
+            );
+            relocated.insert(new, (old.as_str(), hash));
+        }
+    }
     if !relocated.is_empty() {
         tracing::info!(
-            "`{}`: {} loaded file(s) found under a moved folder, matched by file name",
+            "`{}`: {} loaded file(s) found under a new path (a moved folder or a renamed file)",
             s.config.name,
             relocated.len()
         );

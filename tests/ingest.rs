@@ -1583,3 +1583,44 @@ fn a_changed_declaration_does_not_silently_drop_rotated_incremental_files() {
         vec![vec!["C"]]
     );
 }
+
+#[test]
+fn a_renamed_appended_file_is_not_appended_again() {
+    let dir = orders_fixture("append");
+    let d = dir.path();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    write(
+        d,
+        "data/orders_2026-01-02.csv",
+        "id,status,updated_at\nB,shipped,2026-01-02 09:00:00\n",
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    // A log shipper renames the first file: same bytes, new name. It is that file, not
+    // a new one, and its rows are not appended a second time; a file that is really new
+    // still is.
+    std::fs::rename(
+        d.join("data/orders_2026-01-01.csv"),
+        d.join("data/orders_2026-01-01.done.csv"),
+    )
+    .unwrap();
+    write(
+        d,
+        "data/orders_2026-01-03.csv",
+        "id,status,updated_at\nC,open,2026-01-03 09:00:00\n",
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id, status"),
+        vec![
+            vec!["A", "open"],
+            vec!["B", "open"],
+            vec!["B", "shipped"],
+            vec!["C", "open"]
+        ]
+    );
+    drop(db);
+    // And the next run knows it under its new name.
+    let out = salespipe_ok(d, &["run", "pipeline.yaml"]);
+    assert!(out.contains("unchanged since the last load"), "{out}");
+}
