@@ -460,13 +460,14 @@ fn execute(
         let ex = match extract::extract(wh, &subset, &checker) {
             Ok(ex) => ex,
             Err(e) => {
-                // The run log counts the columns that stopped the run.
+                // The run log names the source that stopped the run (with the columns,
+                // when they did).
+                sum.files = subset.files.len();
                 if let Error::Columns { missing, extra, .. } = &e {
-                    sum.files = subset.files.len();
                     sum.missing_columns = missing.clone();
                     sum.extra_columns = extra.clone();
-                    summary.sources.push(sum);
                 }
+                summary.sources.push(sum);
                 return Err(e);
             }
         };

@@ -842,6 +842,15 @@ fn an_unterminated_quote_stops_the_run_unless_it_opens_on_the_last_line() {
         ),
         vec![vec!["failed", "true"]]
     );
+    // The run's sources name the one that stopped it, with its file.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, files::VARCHAR FROM salespipe.run_sources
+             WHERE run_id = (SELECT max(run_id) FROM salespipe.run_log) ORDER BY source"
+        ),
+        vec![vec!["ragged", "1"]]
+    );
     drop(db);
     // Opened on the last line, it swallows nothing: that record alone is a reject.
     write(

@@ -428,6 +428,16 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
         (Some(2), &failed, &3.into())
     );
     std::fs::remove_file(&orphan).unwrap();
+    // An unknown key stops the typed reading of the pipeline; its warehouse is still
+    // found, and the failure logged there.
+    set_pipeline(&good.replacen("name: tiny\n", "name: tiny\ncolour: red\n", 1));
+    let (code, s) = run("s4.json", &[]);
+    assert_eq!(
+        (code, &s["status"], &s["run_id"]),
+        (Some(2), &failed, &4.into())
+    );
+    assert!(s["error"].as_str().unwrap().contains("colour"), "{s}");
+    set_pipeline(&good);
     // Usage errors (a bad --as-of, a --select naming nothing) are not runs: nothing is
     // logged, but the summary a scheduler reads says so.
     std::fs::write(d.join("s5.json"), "stale").unwrap();
@@ -451,7 +461,7 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
         "SELECT no_such_column FROM {{ ref(\"orders\") }}",
     )
     .unwrap();
-    let (code, s) = run("s4.json", &[]);
+    let (code, s) = run("s6.json", &[]);
     assert_eq!(
         (
             code,
@@ -460,7 +470,7 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
             &s["as_of"],
             &s["exit_code"]
         ),
-        (Some(1), &failed, &4.into(), &"2026-09-30".into(), &1.into())
+        (Some(1), &failed, &5.into(), &"2026-09-30".into(), &1.into())
     );
     assert!(
         s["reason"].as_str().unwrap().contains("no_such_column"),
@@ -481,6 +491,7 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
         ("succeeded", ""),
         ("failed", "no file matches `data/missing.csv`"),
         ("failed", "refs unknown relation `nowhere`"),
+        ("failed", "unknown field `colour`"),
         ("failed", "no_such_column"),
     ];
     assert_eq!(log.len(), expected.len(), "{log:?}");
@@ -522,7 +533,7 @@ fn a_failed_run_writes_its_summary_and_a_bad_config_is_logged_when_the_warehouse
     let db = open_db(&d.join("out/warehouse.duckdb"));
     assert_eq!(
         scalar(&db, "SELECT count(*)::VARCHAR FROM salespipe.run_log"),
-        "4"
+        "5"
     );
 }
 

@@ -117,9 +117,20 @@ fn resolve_against(file: &Path, p: &str) -> PathBuf {
 /// recorded.
 pub fn locate_warehouse(path: &Path) -> Option<(String, PathBuf, Option<AsOf>)> {
     let text = std::fs::read_to_string(path).ok()?;
-    let config: PipelineFile = yaml::parse(&text, path).ok()?;
-    let database = resolve_against(path, &config.warehouse.database);
-    Some((config.name, database, config.as_of))
+    if let Ok(config) = yaml::parse::<PipelineFile>(&text, path) {
+        let database = resolve_against(path, &config.warehouse.database);
+        return Some((config.name, database, config.as_of));
+    }
+    // A file the typed reading refused (an unknown key, a wrong type elsewhere) may still
+    // name its warehouse: read just that, so that the failure is logged there too.
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+    let name = value.get("name")?.as_str()?.to_string();
+    let database = value.get("warehouse")?.get("database")?.as_str()?;
+    let as_of = value
+        .get("as_of")
+        .and_then(serde_yaml::Value::as_str)
+        .and_then(|s| s.parse::<AsOf>().ok());
+    Some((name, resolve_against(path, database), as_of))
 }
 
 struct Checker<'a> {
