@@ -257,6 +257,21 @@ fn wrong_encoding_is_a_clear_error() {
         ),
         "0"
     );
+    drop(db);
+    // Declared GBK but starting with UTF-8's byte-order mark: named, not "column missing".
+    let dir = formats_fixture();
+    write(
+        dir.path(),
+        "data/regions_gbk.csv",
+        "\u{feff}code,region\nX,華北\n".as_bytes(),
+    );
+    let out = salespipe(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("starts with a utf-8 byte-order mark, but source `regions_cn` is read as gbk; set `encoding: utf-8`"),
+        "{err}"
+    );
 }
 
 /// Regression: an NDJSON line that is not valid UTF-8 stopped the run with DuckDB's

@@ -16,17 +16,19 @@ use tempfile::NamedTempFile;
 use crate::config::Encoding;
 use crate::error::{Error, Result};
 
-/// The UTF-16 encoding whose byte-order mark starts the file at `path`, if any.
-pub fn utf16_bom(path: &Path) -> Result<Option<Encoding>> {
-    let mut head = Vec::with_capacity(2);
+/// The encoding whose byte-order mark starts the file at `path`, if any: UTF-8's or
+/// either UTF-16's.
+pub fn bom(path: &Path) -> Result<Option<Encoding>> {
+    let mut head = Vec::with_capacity(3);
     std::fs::File::open(path)
         .map_err(|e| Error::io(path, e))?
-        .take(2)
+        .take(3)
         .read_to_end(&mut head)
         .map_err(|e| Error::io(path, e))?;
     Ok(match head.as_slice() {
-        [0xFF, 0xFE] => Some(Encoding::Utf16Le),
-        [0xFE, 0xFF] => Some(Encoding::Utf16Be),
+        [0xEF, 0xBB, 0xBF] => Some(Encoding::Utf8),
+        [0xFF, 0xFE, ..] => Some(Encoding::Utf16Le),
+        [0xFE, 0xFF, ..] => Some(Encoding::Utf16Be),
         _ => None,
     })
 }

@@ -98,15 +98,15 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource, checker: &Checker) -> Re
                 cfg.name
             )));
         }
-        // A UTF-16 file read in another encoding (or the other byte order) would only
-        // show as missing columns.
+        // A file whose byte-order mark says another encoding (UTF-16 of either byte
+        // order, or UTF-8 read as GBK) would only show as missing columns or garbled text.
         let text = !matches!(cfg.format, Format::Parquet | Format::Xlsx);
-        let wrong_utf16 = if text {
-            encoding::utf16_bom(file)?.filter(|found| *found != cfg.encoding)
+        let wrong_mark = if text {
+            encoding::bom(file)?.filter(|found| *found != cfg.encoding)
         } else {
             None
         };
-        if let Some(found) = wrong_utf16 {
+        if let Some(found) = wrong_mark {
             return Err(Error::Run(format!(
                 "`{label}`: starts with a {} byte-order mark, but source `{}` is read as {}; \
                  set `encoding: {}`",
