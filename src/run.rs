@@ -245,6 +245,16 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
     };
     summary.status = status.as_str().into();
     summary.reason = reason.clone();
+    // The failing rows kept for BI tools show personal data masked, as the exports do,
+    // whether the tests passed or stopped the run.
+    let pii = pii_names(pipeline, &graph);
+    for t in summary.tests.iter_mut() {
+        if let Some(names) = pii.get(&t.model).filter(|n| !n.is_empty()) {
+            for row in t.rows.iter_mut() {
+                *row = mask_json_row(row, names);
+            }
+        }
+    }
     progress.stage("recording the run");
     stage_run_stats(&wh, &summary)?;
     summary.elapsed_seconds = clock.elapsed().as_secs_f64();
@@ -598,14 +608,6 @@ fn execute(
     progress.stage(&format!("building {n} models"));
     summary.models = models::build(wh, graph, &tvars, selected, &mut summary.tests)?;
     let pii = pii_names(pipeline, graph);
-    // The failing rows kept for BI tools show personal data masked, as the exports do.
-    for t in summary.tests.iter_mut() {
-        if let Some(names) = pii.get(&t.model).filter(|n| !n.is_empty()) {
-            for row in t.rows.iter_mut() {
-                *row = mask_json_row(row, names);
-            }
-        }
-    }
     for m in graph.nodes.iter().filter(|m| chosen(&m.name)) {
         progress.stage(&format!("exporting {}", m.name));
         let table = qualified("main", &m.name);
@@ -978,20 +980,37 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
     Ok(SourcePlan { load, moves })
 }
 
-/// The loaded files of `previous` (the manifest) that none of `files` is: not at their
-/// path, nor under their file name elsewhere (a moved project).
+/// The loaded files of `previous` (the manifest, path -> content hash) that none of
+/// `files` is: not at their path, nor holding their exact content under another path (a
+/// renamed file), nor, when no loaded file is where it was (a moved project), under
+/// their file name.
 fn rotated_away(previous: &BTreeMap<String, String>, files: &[Fingerprint]) -> Vec<String> {
     let paths: BTreeSet<&Path> = files.iter().map(|f| f.path.as_path()).collect();
     let names: BTreeSet<&std::ffi::OsStr> =
         files.iter().filter_map(|f| f.path.file_name()).collect();
-    previous
-        .keys()
-        .filter(|p| *p != CONFIG_ENTRY)
-        .filter(|p| {
+    let loaded: Vec<(&String, &String)> = previous
+        .iter()
+        .filter(|(p, _)| *p != CONFIG_ENTRY)
+        .collect();
+    let gone = loaded
+        .iter()
+        .all(|(p, _)| !paths.contains(Path::new(p.as_str())));
+    // Hashes of the files at a path no loaded file had.
+    let new_hashes: BTreeSet<&str> = files
+        .iter()
+        .filter(|f| !f.path.to_str().is_some_and(|p| previous.contains_key(p)))
+        .map(|f| f.hash.as_str())
+        .collect();
+    loaded
+        .into_iter()
+        .filter(|(p, hash)| {
             let p = Path::new(p.as_str());
-            !paths.contains(p) && !p.file_name().is_some_and(|n| names.contains(n))
+            let here = paths.contains(p)
+                || new_hashes.contains(hash.as_str())
+                || (gone && p.file_name().is_some_and(|n| names.contains(n)));
+            !here
         })
-        .cloned()
+        .map(|(p, _)| p.clone())
         .collect()
 }
 

@@ -1648,3 +1648,31 @@ fn a_renamed_appended_file_is_not_appended_again() {
     let out = salespipe_ok(d, &["run", "pipeline.yaml"]);
     assert!(out.contains("unchanged since the last load"), "{out}");
 }
+
+#[test]
+fn a_renamed_file_is_not_missing_when_the_declaration_changes() {
+    let dir = orders_fixture("incremental");
+    let d = dir.path();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    std::fs::rename(
+        d.join("data/orders_2026-01-01.csv"),
+        d.join("data/orders_2026-01-01.done.csv"),
+    )
+    .unwrap();
+    let yaml = std::fs::read_to_string(d.join("pipeline.yaml")).unwrap();
+    std::fs::write(
+        d.join("pipeline.yaml"),
+        yaml.replace(
+            "    load: incremental\n",
+            "    load: incremental\n    max_reject_rate: 0.9\n",
+        ),
+    )
+    .unwrap();
+    // Its content is all there under the new name: read again in full, nothing lost.
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id FROM orders ORDER BY id"),
+        vec![vec!["A"], vec!["B"]]
+    );
+}

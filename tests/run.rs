@@ -932,3 +932,41 @@ fn plan_binds_a_report_query_on_the_bookkeeping_tables_before_any_run() {
         "{err}"
     );
 }
+
+#[test]
+fn a_failing_tests_kept_rows_show_personal_data_masked() {
+    // customer_name is personal data; a data test of severity error fails on it and
+    // stops the run: its kept rows, in test_failures, show the name masked.
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let p = d.join("pipeline.yaml");
+    let text = std::fs::read_to_string(&p).unwrap().replacen(
+        "      - { name: customer_name, type: string }\n",
+        "      - { name: customer_name, type: string, pii: true }\n",
+        1,
+    );
+    std::fs::write(&p, format!("{text}\nprivacy: {{ mask_pii: true }}\n")).unwrap();
+    std::fs::write(
+        d.join("sql/models/marts/zz_names.sql"),
+        "-- test: { expression: \"customer_name = 'nobody'\" }\n\
+         SELECT customer_id, customer_name FROM {{ ref(\"customers\") }}\n",
+    )
+    .unwrap();
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = open_db(&d.join("out/warehouse.duckdb"));
+    let kept = rows(
+        &db,
+        "SELECT row_json FROM salespipe.test_failures WHERE model = 'zz_names' ORDER BY 1",
+    );
+    assert!(!kept.is_empty());
+    for r in &kept {
+        assert!(r[0].contains("\"customer_name\":\"***\""), "{r:?}");
+        assert!(!r[0].contains("Acme") && !r[0].contains("Beta"), "{r:?}");
+    }
+}

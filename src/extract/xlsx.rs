@@ -40,9 +40,10 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-/// `f` rounded to the 15 significant digits Excel stores and displays.
+/// `f` rounded to the 15 significant digits Excel stores and displays; a whole number
+/// is kept as it is (an id of 16 digits written by another program).
 fn excel_digits(f: f64) -> f64 {
-    if !f.is_finite() || f == 0.0 {
+    if !f.is_finite() || f == 0.0 || f.fract() == 0.0 {
         return f;
     }
     format!("{f:.14e}").parse().unwrap_or(f)
@@ -124,6 +125,10 @@ mod tests {
         assert_eq!(cell_text(&Data::Float(-0.07)), "-0.07");
         assert_eq!(cell_text(&Data::Float(1e20)), "100000000000000000000");
         assert_eq!(cell_text(&Data::Float(42.0)), "42");
+        assert_eq!(
+            cell_text(&Data::Float(1234567890123456.0)),
+            "1234567890123456"
+        );
         assert_eq!(
             cell_text(&Data::Float(1.2345678901234567e-7)),
             "0.000000123456789012346"
