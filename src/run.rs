@@ -512,7 +512,7 @@ fn execute(
         // lost), or `None` for a first load, which would create an empty table.
         let emptied = if replaces && sum.rows_loaded == 0 && !s.config.allow_empty {
             if wh.table_exists(&s.config.name)? {
-                Some(table_rows(wh, &s.config.name)?)
+                Some(wh.count(&qualified("main", &s.config.name))?)
             } else {
                 None
             }
@@ -730,17 +730,6 @@ fn masked_relation(
 
 /// Stops the run when a source rejects more rows than its limits allow, naming the rate
 /// and the most frequent rules.
-/// Rows of a source's table (which exists).
-fn table_rows(wh: &Warehouse, source: &str) -> Result<i64> {
-    wh.conn
-        .query_row(
-            &format!("SELECT count(*) FROM {}", qualified("main", source)),
-            [],
-            |r| r.get(0),
-        )
-        .ctx(|| format!("counting the rows of `{source}`"))
-}
-
 fn check_reject_limits(
     wh: &Warehouse,
     cfg: &crate::config::SourceConfig,

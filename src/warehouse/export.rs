@@ -493,12 +493,7 @@ pub fn unpublish_others(
         return Ok(Vec::new());
     }
     manifest.tables = kept;
-    let path = parquet_dir.join(MANIFEST);
-    let tmp = parquet_dir.join(format!(".{MANIFEST}.tmp"));
-    let text = serde_json::to_string_pretty(&manifest)
-        .map_err(|e| Error::Run(format!("writing {}: {e}", path.display())))?;
-    std::fs::write(&tmp, text + "\n").map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    replace_manifest(parquet_dir, &manifest)?;
     let mut names = Vec::new();
     for t in gone {
         // Only what salespipe made: the link, and the versions behind it.
@@ -547,9 +542,15 @@ fn write_manifest(
         tables,
     };
     std::fs::create_dir_all(parquet_dir).map_err(|e| Error::io(parquet_dir, e))?;
+    replace_manifest(parquet_dir, &manifest)
+}
+
+/// Writes `manifest` to a temporary file renamed over `_manifest.json`, so a reader sees
+/// the whole old or the whole new one.
+fn replace_manifest(parquet_dir: &Path, manifest: &Manifest) -> Result<()> {
     let path = parquet_dir.join(MANIFEST);
     let tmp = parquet_dir.join(format!(".{MANIFEST}.tmp"));
-    let text = serde_json::to_string_pretty(&manifest)
+    let text = serde_json::to_string_pretty(manifest)
         .map_err(|e| Error::Run(format!("writing {}: {e}", path.display())))?;
     std::fs::write(&tmp, text + "\n").map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
