@@ -545,7 +545,7 @@ fn a_report_query_error_is_placed_in_its_file() {
     let query = d.join("sql/reports/sales_totals.sql");
     let text = std::fs::read_to_string(&query)
         .unwrap()
-        .replace("sum(net_units) AS net_units", "sum(unitz) AS net_units");
+        .replace("sum(k.net_units) AS net_units", "sum(k.unitz) AS net_units");
     std::fs::write(&query, &text).unwrap();
     let at = text.find("unitz").unwrap();
     let line = text[..at].matches('\n').count() + 1;
@@ -555,7 +555,7 @@ fn a_report_query_error_is_placed_in_its_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     let want = format!(
         "error: {}:{line}:{column}: report `monthly_sales` query `totals`: Binder Error: \
-         Referenced column \"unitz\" not found",
+         Table \"k\" does not have a column named \"unitz\"",
         query.display()
     );
     assert!(err.contains(&want), "expected `{want}` in\n{err}");

@@ -4,45 +4,33 @@
 -- the date they came back; net revenue = net sales - returns; units, COGS and gross
 -- profit are net of returns too. Orders and customers: distinct orders booked. A change
 -- or margin over a base that is not positive is NULL (shown as "–").
-WITH days AS (
-    SELECT
-        CASE
-            WHEN date_day BETWEEN $period_start AND $period_to THEN 'cur'
-            WHEN date_day BETWEEN $prev_start AND $prev_to THEN 'prev'
-            ELSE 'ya'
-        END AS p,
-        sales_revenue, returns_revenue, net_revenue, net_units, cogs, gross_profit
-    FROM kpi_sales_daily
-    WHERE date_day BETWEEN $period_start AND $period_to
-        OR date_day BETWEEN $prev_start AND $prev_to
-        OR date_day BETWEEN $year_ago_start AND $year_ago_to
+WITH ranges (p, first_day, last_day) AS (
+    VALUES
+        ('cur', CAST($period_start AS DATE), CAST($period_to AS DATE)),
+        ('prev', CAST($prev_start AS DATE), CAST($prev_to AS DATE)),
+        ('ya', CAST($year_ago_start AS DATE), CAST($year_ago_to AS DATE))
 ),
 sums AS (
     SELECT
-        p,
-        sum(sales_revenue) AS net_sales,
-        sum(returns_revenue) AS returns_revenue,
-        sum(net_revenue) AS net_revenue,
-        sum(net_units) AS net_units,
-        sum(cogs) AS cogs,
-        sum(gross_profit) AS gross_profit
-    FROM days
-    GROUP BY p
+        r.p,
+        sum(k.sales_revenue) AS net_sales,
+        sum(k.returns_revenue) AS returns_revenue,
+        sum(k.net_revenue) AS net_revenue,
+        sum(k.net_units) AS net_units,
+        sum(k.cogs) AS cogs,
+        sum(k.gross_profit) AS gross_profit
+    FROM ranges AS r
+    JOIN kpi_sales_daily AS k ON k.date_day BETWEEN r.first_day AND r.last_day
+    GROUP BY r.p
 ),
 booked AS (
     SELECT
-        CASE
-            WHEN order_date BETWEEN $period_start AND $period_to THEN 'cur'
-            WHEN order_date BETWEEN $prev_start AND $prev_to THEN 'prev'
-            ELSE 'ya'
-        END AS p,
-        count(DISTINCT order_id) AS orders,
-        count(DISTINCT customer_id) AS customers
-    FROM fct_order_lines
-    WHERE order_date BETWEEN $period_start AND $period_to
-        OR order_date BETWEEN $prev_start AND $prev_to
-        OR order_date BETWEEN $year_ago_start AND $year_ago_to
-    GROUP BY p
+        r.p,
+        count(DISTINCT f.order_id) AS orders,
+        count(DISTINCT f.customer_id) AS customers
+    FROM ranges AS r
+    JOIN fct_order_lines AS f ON f.order_date BETWEEN r.first_day AND r.last_day
+    GROUP BY r.p
 ),
 cur AS (SELECT * FROM sums LEFT JOIN booked USING (p) WHERE p = 'cur'),
 prev AS (SELECT * FROM sums LEFT JOIN booked USING (p) WHERE p = 'prev'),

@@ -218,8 +218,13 @@ fn literal_match(t: &str, r: &str) -> bool {
     true
 }
 
-/// The first `"quoted"` name of a DuckDB message.
+/// The name a DuckDB message is about: the first `"quoted"` one, or the column of
+/// `Table "k" does not have a column named "x"` (the alias `k` is all over the query).
 fn quoted_name(error: &str) -> Option<String> {
+    let from = error
+        .find("does not have a column named \"")
+        .map_or(0, |i| i + "does not have a column named ".len());
+    let error = &error[from..];
     let start = error.find('"')? + 1;
     let len = error[start..].find('"')?;
     let name = &error[start..start + len];
@@ -321,5 +326,17 @@ mod tests {
             template,
         );
         assert_eq!((l.line, l.column), (2, 3));
+    }
+
+    #[test]
+    fn a_missing_column_of_an_alias_is_placed_at_the_column() {
+        let template = "SELECT\n  sum(k.a),\n  sum(k.unitz)\nFROM t AS k";
+        let l = locate(
+            "Binder Error: Table \"k\" does not have a column named \"unitz\"",
+            &q(template),
+            PREFIX.len(),
+            template,
+        );
+        assert_eq!((l.line, l.column), (3, 9));
     }
 }
