@@ -526,6 +526,98 @@ fn a_later_file_marking_a_key_deleted_removes_it() {
     );
 }
 
+/// Regression: a deleted key came back when an older version of it arrived in a later
+/// file (a late export), since nothing remembered the deletion. The winning markers are
+/// kept as tombstones: an older version is superseded by the deletion (listed with the
+/// marker's file and line), a newer one brings the key back, and a full refresh ends
+/// with the same table.
+#[test]
+fn an_older_version_arriving_after_a_deletion_does_not_bring_the_key_back() {
+    let dir = incremental_fixture();
+    let d = dir.path();
+    write(
+        d,
+        "data/orders_2026-01-02.csv",
+        "id,status,updated_at\nB,deleted,2026-01-02 09:00:00\n",
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    // B deleted at 01-02 09:00 (run 1's second file), E at 01-01 13:00 (never loaded).
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT id, strftime(updated_at, '%d %H:%M'), parse_filename(_file), _line::VARCHAR
+             FROM salespipe.deleted_orders ORDER BY id"
+        ),
+        vec![
+            vec!["B", "02 09:00", "orders_2026-01-02.csv", "2"],
+            vec!["E", "01 13:00", "orders_2026-01-01.csv", "5"]
+        ]
+    );
+    drop(db);
+    // Late versions: B and E older than their deletions, C newer than its version.
+    write(
+        d,
+        "data/orders_2026-01-03.csv",
+        "id,status,updated_at\nB,open,2026-01-01 20:00:00\nE,open,2025-12-31 00:00:00\n\
+         C,shipped,2026-01-03 08:00:00\n",
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["C", "shipped"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT line::VARCHAR, kind, parse_filename(kept_file), kept_line::VARCHAR
+             FROM salespipe.duplicates WHERE run_id = 2 ORDER BY line"
+        ),
+        vec![
+            vec!["2", "superseded", "orders_2026-01-02.csv", "2"],
+            vec!["3", "superseded", "orders_2026-01-01.csv", "5"]
+        ]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT rows_read::VARCHAR, rows_superseded::VARCHAR, rows_deleted::VARCHAR,
+                    rows_loaded::VARCHAR
+             FROM salespipe.run_sources WHERE run_id = 2"
+        ),
+        vec![vec!["3", "2", "0", "1"]]
+    );
+    drop(db);
+    // A newer version brings B back and ends its tombstone.
+    write(
+        d,
+        "data/orders_2026-01-04.csv",
+        "id,status,updated_at\nB,open,2026-01-04 10:00:00\n",
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["B", "open"], vec!["C", "shipped"]]
+    );
+    assert_eq!(
+        rows(&db, "SELECT id FROM salespipe.deleted_orders ORDER BY id"),
+        vec![vec!["E"]]
+    );
+    drop(db);
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet", "--full-refresh"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(&db, "SELECT id, status FROM orders ORDER BY id"),
+        vec![vec!["A", "open"], vec!["B", "open"], vec!["C", "shipped"]]
+    );
+    assert_eq!(
+        rows(&db, "SELECT id FROM salespipe.deleted_orders ORDER BY id"),
+        vec![vec!["E"]]
+    );
+}
+
 /// Regression: `references` checked against every row of the referenced source,
 /// deletion markers included, so a line of a deleted order passed. Only the keys the
 /// table holds after loading count: on a first load (E, a marker only) and on a later

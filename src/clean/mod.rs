@@ -20,7 +20,7 @@ use crate::config::{
 };
 use crate::error::{Error, Result};
 use crate::sql::{ident, literal, literal_list};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{load, Warehouse, META_SCHEMA};
 
 /// Counts of one source's rows through the clean stage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -678,8 +678,9 @@ fn row_conditions() -> (&'static str, &'static str, &'static str) {
 ///    is the one loaded;
 /// 3. exact duplicates, then older versions of a key, are dropped;
 /// 4. with `merge` (an incremental load into an existing table), a row older than the
-///    version of its key already in the table is dropped as superseded too (the load
-///    would keep the table's row), so it is not counted as loaded;
+///    version of its key already in the table, or than its deletion (a tombstone, see
+///    [`crate::warehouse::load`]), is dropped as superseded too (the load would keep the
+///    table's row, or the key deleted), so it is not counted as loaded;
 /// 5. the warnings and flagged anomalies of the rows kept are what remains listed.
 ///
 /// With `mask_pii`, values of PII columns are masked in what is listed.
@@ -901,13 +902,15 @@ fn stale_table(source: &str) -> String {
 /// Drops, as superseded, the rows of `_checked_<name>` older than the version of their
 /// key already in the warehouse table, which the incremental load keeps (see
 /// [`crate::warehouse::load`]: the latest by `latest_by`, NULLs last, the table's row
-/// losing ties). Their `kept_file` and `kept_line` are NULL: the kept version is the
-/// table's row, read by an earlier run. They are listed in `_stale_<name>`; returns their
-/// number. Nothing is dropped without `latest_by` (the newer load always wins).
+/// losing ties), or older than its deletion (a tombstone). Their `kept_file` and
+/// `kept_line` are the deletion marker's, NULL for a table row (the kept version was
+/// read by an earlier run). They are listed in `_stale_<name>`; returns their number.
+/// Nothing is dropped without `latest_by` (the newer load always wins).
 fn supersede_loaded(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i64> {
     let stale = stale_table(&cfg.name);
     wh.exec(&format!(
-        "CREATE OR REPLACE TEMP TABLE {stale} (_file VARCHAR, _line BIGINT)"
+        "CREATE OR REPLACE TEMP TABLE {stale} (_file VARCHAR, _line BIGINT,
+             _kept_file VARCHAR, _kept_line BIGINT)"
     ))?;
     let Some(latest) = cfg.latest_by.as_deref().map(ident) else {
         return Ok(0);
@@ -918,22 +921,35 @@ fn supersede_loaded(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i
     let checked = ident(&format!("_checked_{}", cfg.name));
     let (_, _, kept_c) = row_conditions();
     let key: Vec<String> = cfg.key.iter().map(|k| ident(k)).collect();
+    let keys = key.join(", ");
     let on: Vec<String> = key.iter().map(|k| format!("c.{k} = t.{k}")).collect();
+    let mut versions = format!(
+        "SELECT {keys}, max({latest}) AS _latest, NULL::VARCHAR AS _kept_file,
+                NULL::BIGINT AS _kept_line
+         FROM {} GROUP BY {keys}",
+        crate::sql::qualified("main", &cfg.name)
+    );
+    let tombs = load::tombstone_table(&cfg.name);
+    if load::keeps_tombstones(cfg) && wh.table_exists_in(META_SCHEMA, &tombs)? {
+        // A key is in the table or deleted, never both.
+        versions.push_str(&format!(
+            " UNION ALL SELECT {keys}, {latest}, _file, _line FROM {}",
+            crate::sql::qualified(META_SCHEMA, &tombs)
+        ));
+    }
     wh.exec(&format!(
         "INSERT INTO {stale}
-         SELECT c._file, c._line FROM {checked} c
-         JOIN (SELECT {keys}, max({latest}) AS _latest FROM {table} GROUP BY ALL) t ON {on}
+         SELECT c._file, c._line, t._kept_file, t._kept_line FROM {checked} c
+         JOIN ({versions}) t ON {on}
          WHERE {kept_c} AND t._latest IS NOT NULL
                AND (c.{latest} IS NULL OR c.{latest} < t._latest)",
-        keys = key.join(", "),
-        table = crate::sql::qualified("main", &cfg.name),
         on = on.join(" AND "),
     ))?;
     wh.conn
         .execute(
             &format!(
                 "INSERT INTO _duplicates
-                 SELECT ?, ?, _file, _line, 'superseded', NULL, NULL FROM {stale}
+                 SELECT ?, ?, _file, _line, 'superseded', _kept_file, _kept_line FROM {stale}
                  ORDER BY _file, _line"
             ),
             duckdb::params![run_id, cfg.name],

@@ -7,7 +7,11 @@
 //!
 //! An incremental source with `delete_when` treats a row whose status column holds one
 //! of the listed values as a deletion marker: it is not loaded, and when it is the latest
-//! version of its key the key leaves the table.
+//! version of its key the key leaves the table. With `latest_by`, the winning markers are
+//! kept as tombstones in `salespipe.deleted_<source>` (key, `latest_by`, the marker's
+//! `_file` and `_line`), so that an older version of a deleted key arriving later is
+//! superseded by the deletion instead of bringing the key back (see
+//! [`crate::clean::clean`]); a newer version brings it back and drops the tombstone.
 //!
 //! A table rebuilt from the clean rows (a snapshot or incremental source, any first load,
 //! `--full-refresh`, an append source rebuilt from all its files) is built in two steps.
@@ -25,6 +29,7 @@ use crate::clean::{clean_table, typed_expr};
 use crate::config::{LoadMode, SourceConfig};
 use crate::error::{DbContext, Result};
 use crate::sql::{ident, literal, qualified};
+use crate::warehouse::META_SCHEMA;
 
 /// The condition true for a deletion marker (`delete_when`), over unqualified columns.
 pub fn deletion_marker(source: &SourceConfig) -> Option<String> {
@@ -40,6 +45,18 @@ pub fn deletion_marker(source: &SourceConfig) -> Option<String> {
         ident(&c.name),
         values.join(", ")
     ))
+}
+
+/// Whether `source` keeps tombstones (its deleted keys): an
+/// incremental source with `delete_when`, a key and `latest_by` (without `latest_by` a
+/// newer load always wins, so a deletion needs no memory).
+pub fn keeps_tombstones(source: &SourceConfig) -> bool {
+    source.delete_when.is_some() && source.latest_by.is_some() && !source.key.is_empty()
+}
+
+/// The name of `source`'s tombstone table in the `salespipe` schema.
+pub fn tombstone_table(source: &str) -> String {
+    format!("deleted_{source}")
 }
 
 /// The clean rows of this run that mark a deletion (0 without `delete_when`).
@@ -63,6 +80,11 @@ const STAGED_PREFIX: &str = "_salespipe_stage$";
 /// The staged new version of `source`'s table.
 fn staged(source: &str) -> String {
     qualified("main", &format!("{STAGED_PREFIX}{source}"))
+}
+
+/// The staged new version of `source`'s tombstones.
+fn staged_tombstones(source: &str) -> String {
+    qualified("main", &format!("{STAGED_PREFIX}deleted${source}"))
 }
 
 /// Builds the new version of `source`'s table from its clean rows as a staged table,
@@ -110,6 +132,32 @@ pub fn stage(wh: &Warehouse, source: &SourceConfig, replace: bool) -> Result<boo
             ))?;
         }
     }
+    if let (true, Some(marker), Some(latest)) = (
+        keeps_tombstones(source),
+        deletion_marker(source),
+        source.latest_by.as_deref(),
+    ) {
+        let name = tombstone_table(&source.name);
+        // The markers of this run (each the latest version of its key: older ones were
+        // dropped as superseded), and the earlier tombstones of keys this run does not
+        // touch.
+        let key: Vec<String> = source.key.iter().map(|k| ident(k)).collect();
+        let key = key.join(", ");
+        let cols = format!("{key}, {}, _file, _line", ident(latest));
+        let kept = if !fresh && wh.table_exists_in(META_SCHEMA, &name)? {
+            format!(
+                "SELECT {cols} FROM {} ANTI JOIN (SELECT {key} FROM {clean}) USING ({key})
+                 UNION ALL ",
+                qualified(META_SCHEMA, &name)
+            )
+        } else {
+            String::new()
+        };
+        wh.exec(&format!(
+            "CREATE OR REPLACE TABLE {} AS {kept}SELECT {cols} FROM {clean} WHERE {marker}",
+            staged_tombstones(&source.name)
+        ))?;
+    }
     Ok(true)
 }
 
@@ -122,7 +170,21 @@ pub fn load(wh: &Warehouse, source: &SourceConfig, staged_table: bool) -> Result
             "DROP TABLE IF EXISTS {table}; ALTER TABLE {} RENAME TO {}",
             staged(&source.name),
             ident(&source.name)
-        ))
+        ))?;
+        let tombs = qualified(META_SCHEMA, &tombstone_table(&source.name));
+        if keeps_tombstones(source) {
+            // Another schema: copied, not renamed.
+            let key: Vec<String> = source.key.iter().map(|k| ident(k)).collect();
+            let staged = staged_tombstones(&source.name);
+            wh.exec(&format!(
+                "CREATE OR REPLACE TABLE {tombs} AS SELECT * FROM {staged} ORDER BY {};
+                     DROP TABLE {staged}",
+                key.join(", ")
+            ))
+        } else {
+            // `delete_when` or `latest_by` taken out: the tombstones no longer apply.
+            wh.exec(&format!("DROP TABLE IF EXISTS {tombs}"))
+        }
     } else {
         let cols: Vec<String> = source.columns.iter().map(|c| ident(&c.name)).collect();
         wh.exec(&format!(

@@ -150,12 +150,17 @@ impl Warehouse {
 
     /// True when `main.<table>` exists.
     pub fn table_exists(&self, table: &str) -> Result<bool> {
+        self.table_exists_in("main", table)
+    }
+
+    /// Whether `schema` holds a table (or view) named `table`.
+    pub fn table_exists_in(&self, schema: &str, table: &str) -> Result<bool> {
         let n: i64 = self
             .conn
             .query_row(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ?
                  AND table_name = ?",
-                [table],
+                [schema, table],
                 |r| r.get(0),
             )
             .ctx(|| "reading the catalog".into())?;
