@@ -488,7 +488,7 @@ fn execute(
         extract::release(wh, &s.config.name)?;
         let rejected = st.rejected;
         progress.cleaned(i, rejected, st.exact_duplicates + st.superseded);
-        check_reject_limits(wh, &s.config, ex.rows, rejected)?;
+        let limits = check_reject_limits(wh, &s.config, ex.rows, rejected);
         let keys = if plan.replace {
             clean::KeySource::Clean
         } else {
@@ -507,6 +507,11 @@ fn execute(
         sum.rows_superseded = st.superseded;
         sum.rows_deleted = load::deletion_markers(wh, &s.config)?;
         sum.rows_loaded = st.clean - sum.rows_deleted;
+        if let Err(e) = limits {
+            // Stopped by its reject limits: the run log still has what was read.
+            summary.sources.push(sum);
+            return Err(e);
+        }
         let replaces = plan.replace || s.config.load == LoadMode::Snapshot;
         // Rows the load would throw away (`Some(0)`: the table is empty already, nothing
         // lost), or `None` for a first load, which would create an empty table.

@@ -1259,6 +1259,15 @@ fn too_many_rejects_fail_the_run_and_keep_the_rejects() {
         ),
         "2"
     );
+    // The run log has what was read of the source that stopped it.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, rows_read::VARCHAR, rows_rejected::VARCHAR
+             FROM salespipe.run_sources WHERE source = 'events'"
+        ),
+        vec![vec!["events", "4", "2"]]
+    );
     assert_eq!(
         scalar(
             &db,

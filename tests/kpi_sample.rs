@@ -65,7 +65,72 @@ fn sample_kpis_match_the_cross_check_and_show_every_story() {
     whole_tables(&db, &expected["kpi"]["tables"]);
     parquet_read_back(&db, &dir.path().join("out/parquet"), &expected["parquet"]);
     stories(&db);
+    growth_like_with_like(&db);
     forecasts(&db, dir.path());
+}
+
+/// kpi_sales_growth compares like with like, as the reports do. Regression: February
+/// 2025's year ago ended on 28 February 2024 (88,626.62, +0.17 %), and the year in
+/// progress was compared with the whole previous year.
+fn growth_like_with_like(db: &duckdb::Connection) {
+    // A finished month against the whole year-ago month: February 2024 is 90,039.11
+    // (recomputed from the raw files by a reviewer; kpi_sales_monthly agrees).
+    let feb_2024 = num(
+        db,
+        "SELECT sum(net_revenue) FROM kpi_sales_monthly WHERE month = DATE '2024-02-01'",
+    );
+    assert_eq!(feb_2024, d("90039.11"));
+    let row = q(
+        db,
+        "SELECT net_revenue, year_ago_net_revenue, yoy_growth_pct FROM kpi_sales_growth
+         WHERE period_type = 'month' AND period_start = DATE '2025-02-01' AND breakdown = 'total'",
+    );
+    assert_eq!(row[0][1], "90039.11");
+    let yoy = (d(&row[0][0]) / feb_2024 - d("1")).round_dp(4);
+    assert_eq!(d(&row[0][2]), yoy);
+    assert!(yoy < d("0"), "{row:?}");
+    // 2026 is in progress as of 2026-09-30: against 1 January to 30 September 2025, for
+    // the previous period and the year ago alike.
+    let to_sep_2025 = num(
+        db,
+        "SELECT sum(net_revenue) FROM kpi_sales_monthly
+         WHERE month BETWEEN DATE '2025-01-01' AND DATE '2025-09-01'",
+    );
+    let year = q(
+        db,
+        "SELECT period_to, prev_net_revenue, year_ago_net_revenue, prior_ytd_net_revenue
+         FROM kpi_sales_growth
+         WHERE period_type = 'year' AND period_start = DATE '2026-01-01' AND breakdown = 'total'",
+    );
+    assert_eq!(year[0][0], "2026-09-30");
+    for v in &year[0][1..] {
+        assert_eq!(d(v), to_sep_2025, "{year:?}");
+    }
+    // 2025 is finished: against the whole of 2024.
+    let y2024 = num(
+        db,
+        "SELECT sum(net_revenue) FROM kpi_sales_monthly WHERE year = 2024",
+    );
+    let prev = num(
+        db,
+        "SELECT prev_net_revenue FROM kpi_sales_growth
+         WHERE period_type = 'year' AND period_start = DATE '2025-01-01' AND breakdown = 'total'",
+    );
+    assert_eq!(prev, y2024);
+    // Market share: 2026 to date (as of 2026-09-30) is annualised before it is compared
+    // with the whole of 2025. Regression: -33.7 % (the share of nine months against a
+    // year's); like with like, a reviewer found 0.046044 against 0.051940, -11.4 %.
+    let share = q(
+        db,
+        "SELECT year, share_pct, annualised_share_pct, share_change_pct FROM kpi_market_share
+         WHERE region = 'All' AND category = 'All' AND year IN (2025, 2026) ORDER BY year",
+    );
+    assert_eq!(share[0][1], share[0][2], "{share:?}");
+    assert_eq!(share[1][2], "0.046044");
+    let change = d(&share[1][3]);
+    let want = d(&share[1][2]) / d(&share[0][1]) - d("1");
+    assert!((change - want).abs() < d("0.00002"), "{share:?}");
+    assert!(change > d("-0.12") && change < d("-0.11"), "{share:?}");
 }
 
 /// The forecast nodes of the sample: their tables and Parquet, and the planted Q4

@@ -245,6 +245,16 @@ fn as_of_on_the_command_line_wins() {
     let md =
         std::fs::read_to_string(dir.path().join("out/reports/monthly_sales-2026-08.md")).unwrap();
     assert!(md.contains("| Net sales (booked) | 190.00 |"), "{md}");
+    // July had no sale: its figures are 0.00, not blanks, and changes over them blank.
+    assert!(
+        md.contains("| Net sales (booked) | 190.00 | 0.00 | – |"),
+        "{md}"
+    );
+    assert!(md.contains("| Orders | 1 | 0 | |"), "{md}");
+    assert!(
+        md.contains("| South | 190.00 | 1 | 70.00 | 36.8 % | 0.00 | – |"),
+        "{md}"
+    );
     // `latest` is the newest loaded order date: 2026-09-10 (SO-3; SO-5 was rejected).
     salespipe_ok(
         dir.path(),
@@ -543,9 +553,10 @@ fn a_report_query_error_is_placed_in_its_file() {
     let d = dir.path();
     salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
     let query = d.join("sql/reports/sales_totals.sql");
-    let text = std::fs::read_to_string(&query)
-        .unwrap()
-        .replace("sum(k.net_units) AS net_units", "sum(k.unitz) AS net_units");
+    let text = std::fs::read_to_string(&query).unwrap().replace(
+        "sum(k.net_units), 0) AS net_units",
+        "sum(k.unitz), 0) AS net_units",
+    );
     std::fs::write(&query, &text).unwrap();
     let at = text.find("unitz").unwrap();
     let line = text[..at].matches('\n').count() + 1;

@@ -1,13 +1,13 @@
 -- The report period to date by product category, after returns as in the KPI tables, with
--- the same days of the period before; a change or margin over a base that is not
--- positive is NULL.
+-- the same days of the period before (0 when nothing sold in one of them); a change or
+-- margin over a base that is not positive is NULL.
 WITH k AS (
     SELECT
         category,
-        sum(net_revenue) FILTER (WHERE date_day >= $period_start) AS net_revenue,
-        sum(net_units) FILTER (WHERE date_day >= $period_start) AS net_units,
-        sum(gross_profit) FILTER (WHERE date_day >= $period_start) AS gross_profit,
-        sum(net_revenue) FILTER (WHERE date_day <= $prev_to) AS prev_net_revenue
+        coalesce(sum(net_revenue) FILTER (WHERE date_day >= $period_start), 0) AS net_revenue,
+        coalesce(sum(net_units) FILTER (WHERE date_day >= $period_start), 0) AS net_units,
+        coalesce(sum(gross_profit) FILTER (WHERE date_day >= $period_start), 0) AS gross_profit,
+        coalesce(sum(net_revenue) FILTER (WHERE date_day <= $prev_to), 0) AS prev_net_revenue
     FROM kpi_sales_daily
     WHERE date_day BETWEEN $prev_start AND $prev_to
         OR date_day BETWEEN $period_start AND $period_to

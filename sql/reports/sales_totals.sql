@@ -11,16 +11,17 @@ WITH ranges (p, first_day, last_day) AS (
         ('ya', CAST($year_ago_start AS DATE), CAST($year_ago_to AS DATE))
 ),
 sums AS (
+    -- Every window has its row: one without sales shows 0.00, not a blank.
     SELECT
         r.p,
-        sum(k.sales_revenue) AS net_sales,
-        sum(k.returns_revenue) AS returns_revenue,
-        sum(k.net_revenue) AS net_revenue,
-        sum(k.net_units) AS net_units,
-        sum(k.cogs) AS cogs,
-        sum(k.gross_profit) AS gross_profit
+        coalesce(sum(k.sales_revenue), 0) AS net_sales,
+        coalesce(sum(k.returns_revenue), 0) AS returns_revenue,
+        coalesce(sum(k.net_revenue), 0) AS net_revenue,
+        coalesce(sum(k.net_units), 0) AS net_units,
+        coalesce(sum(k.cogs), 0) AS cogs,
+        coalesce(sum(k.gross_profit), 0) AS gross_profit
     FROM ranges AS r
-    JOIN kpi_sales_daily AS k ON k.date_day BETWEEN r.first_day AND r.last_day
+    LEFT JOIN kpi_sales_daily AS k ON k.date_day BETWEEN r.first_day AND r.last_day
     GROUP BY r.p
 ),
 booked AS (

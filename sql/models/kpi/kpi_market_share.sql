@@ -1,5 +1,5 @@
 -- materialized: table
--- description: Market share per year x region x category (category 'All' = the region's whole market; region 'All' = every region): net_revenue = the company's sales - returns (USD) booked in the year to customers of the region (customer region), in products of the category; market_size = the estimate for the year (whole-year estimate also for the as-of year); share_pct = net_revenue / market_size; share_change_pct = share_pct / the previous year's share - 1. is_partial_year marks the as-of year (revenue to date against a whole-year market); annualised_share_pct = share_pct x days in the year / days to the as-of date for it (= share_pct otherwise). Fractions as DECIMAL(18,6).
+-- description: Market share per year x region x category (category 'All' = the region's whole market; region 'All' = every region): net_revenue = the company's sales - returns (USD) booked in the year to customers of the region (customer region), in products of the category; market_size = the estimate for the year (whole-year estimate also for the as-of year); share_pct = net_revenue / market_size; share_change_pct = annualised_share_pct / the previous year's annualised share - 1 (like with like: the as-of year's share to date is annualised first). is_partial_year marks the as-of year (revenue to date against a whole-year market); annualised_share_pct = share_pct x days in the year / days to the as-of date for it (= share_pct otherwise). Fractions as DECIMAL(18,6).
 -- order_by: year, region, category
 -- test: { unique: [year, region, category] }
 WITH rev AS (
@@ -42,7 +42,7 @@ SELECT
     CAST(net_revenue AS DECIMAL(18, 2)) AS net_revenue,
     CAST(market_size AS DECIMAL(18, 2)) AS market_size,
     CAST(share AS DECIMAL(18, 6)) AS share_pct,
-    CAST(share / NULLIF(lag(share) OVER (PARTITION BY region, category ORDER BY year), 0) - 1 AS DECIMAL(18, 6)) AS share_change_pct,
+    CAST(share * annualise / NULLIF(lag(share * annualise) OVER (PARTITION BY region, category ORDER BY year), 0) - 1 AS DECIMAL(18, 6)) AS share_change_pct,
     is_partial_year,
     CAST(share * annualise AS DECIMAL(18, 6)) AS annualised_share_pct
 FROM shares
