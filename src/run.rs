@@ -482,8 +482,8 @@ fn execute(
             }
         };
         progress.read(i, ex.rows);
-        // Rows merged into the table by key are judged against its versions too.
-        let merge = !plan.replace && s.config.load == LoadMode::Incremental;
+        // Rows merged into or appended to the table are judged against its rows too.
+        let merge = !plan.replace && s.config.load != LoadMode::Snapshot;
         let st = clean::clean(wh, &subset, summary.run_id, mask, merge)?;
         extract::release(wh, &s.config.name)?;
         let rejected = st.rejected;
@@ -808,9 +808,10 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         .map(|f| fingerprint(f))
         .collect::<Result<_>>()?;
     let declaration = config_fingerprint(&s.config);
+    let arrivals = wh.arrivals(&s.config.name)?;
     let reload = |files: Vec<Fingerprint>| {
         Some(LoadPlan {
-            files,
+            files: in_load_order(files, &arrivals, s.config.load),
             replace: true,
             declaration: declaration.clone(),
         })
@@ -821,7 +822,10 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
             moves: Vec::new(),
         });
     }
-    let previous = wh.manifest(&s.config.name)?;
+    let previous: BTreeMap<String, String> = arrivals
+        .iter()
+        .map(|(path, (hash, _))| (path.clone(), hash.clone()))
+        .collect();
     // A changed declaration (columns, rules, ...) reads the whole source again: the rows
     // loaded were cleaned under the old one. Warehouses from before the declaration was
     // recorded are compared by their columns.
@@ -972,6 +976,30 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
         }),
     };
     Ok(SourcePlan { load, moves })
+}
+
+/// The files of a rebuild in the order their rows compete ("the newer file" wins a tie
+/// of the dedupe): for an incremental or append source, the order they arrived in over
+/// the runs (a file already loaded with this content keeps its run; a new or changed
+/// one comes last), then by path, as the incremental runs applied them; for a snapshot
+/// (the files present are the whole truth), by path.
+fn in_load_order(
+    mut files: Vec<Fingerprint>,
+    arrivals: &BTreeMap<String, (String, i64)>,
+    load: LoadMode,
+) -> Vec<Fingerprint> {
+    if load != LoadMode::Snapshot {
+        let arrived = |f: &Fingerprint| match arrivals.get(f.path.to_string_lossy().as_ref()) {
+            Some((hash, run)) if *hash == f.hash => *run,
+            _ => i64::MAX,
+        };
+        files.sort_by(|a, b| {
+            arrived(a)
+                .cmp(&arrived(b))
+                .then_with(|| a.path.cmp(&b.path))
+        });
+    }
+    files
 }
 
 /// The loaded files of `previous` (the manifest, path -> content hash) that none of

@@ -618,6 +618,184 @@ fn an_older_version_arriving_after_a_deletion_does_not_bring_the_key_back() {
     );
 }
 
+/// Regression: a full refresh ranked a source's files by path while the incremental
+/// runs had applied them in the order they arrived, so the two disagreed on a tie
+/// (no `latest_by`, or equal `latest_by`): `prices_10.csv` sorts before `prices_9.csv`
+/// but arrived later; an older file that grew was read again after a newer one. A
+/// rebuild now reads the files in the order they arrived, then by path.
+#[test]
+fn a_full_refresh_ends_as_the_incremental_runs_did_when_versions_tie() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(
+        d,
+        "pipeline.yaml",
+        format!(
+            "{PIPELINE_HEAD}sources:
+  - name: prices
+    path: data/prices_*.csv
+    format: csv
+    load: incremental
+    key: [sku]
+    columns:
+      - {{ name: sku, type: string }}
+      - {{ name: price, type: integer }}
+  - name: orders
+    path: data/orders_*.csv
+    format: csv
+    load: incremental
+    key: [id]
+    latest_by: updated_at
+    delete_when: {{ column: status, values: [deleted] }}
+    columns:
+      - {{ name: id, type: string }}
+      - {{ name: status, type: string }}
+      - {{ name: updated_at, type: timestamp }}
+"
+        ),
+    );
+    write(d, "data/prices_9.csv", "sku,price\nP1,1\n");
+    write(
+        d,
+        "data/orders_1.csv",
+        "id,status,updated_at\nA,open,2026-01-01 00:00:00\n",
+    );
+    write(
+        d,
+        "data/orders_2.csv",
+        "id,status,updated_at\nA,deleted,2026-01-01 00:00:00\n",
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    // Run 2: a later price file; the older orders file grows (re-exported): its A ties
+    // with the deletion and, read later, wins as the newer load.
+    write(d, "data/prices_10.csv", "sku,price\nP1,2\n");
+    write(
+        d,
+        "data/orders_1.csv",
+        "id,status,updated_at\nA,open,2026-01-01 00:00:00\nB,open,2026-01-01 00:00:00\n",
+    );
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let tables = |d: &std::path::Path| {
+        let db = open_db(&d.join("out/w.duckdb"));
+        let t = (
+            rows(&db, "SELECT sku, price::VARCHAR FROM prices ORDER BY ALL"),
+            rows(&db, "SELECT id, status FROM orders ORDER BY ALL"),
+            rows(&db, "SELECT id FROM salespipe.deleted_orders ORDER BY ALL"),
+        );
+        drop(db);
+        t
+    };
+    let history = tables(d);
+    assert_eq!(history.0, vec![vec!["P1", "2"]]);
+    assert_eq!(history.1, vec![vec!["A", "open"], vec!["B", "open"]]);
+    assert!(history.2.is_empty(), "{history:?}");
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet", "--full-refresh"]);
+    assert_eq!(tables(d), history);
+    // The order survives the full refresh, which reloads every file.
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet", "--full-refresh"]);
+    assert_eq!(tables(d), history);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT parse_filename(file), arrived::VARCHAR FROM salespipe.manifest
+             WHERE source = 'prices' AND file LIKE '%.csv' ORDER BY arrived, file"
+        ),
+        vec![vec!["prices_9.csv", "1"], vec!["prices_10.csv", "2"]]
+    );
+}
+
+/// Regression: a row sent again in a later file of an `append` source was appended
+/// again, while a rebuild (a file that grew, `--full-refresh`) dropped it as an exact
+/// duplicate, so the table depended on its history: a row identical to one already in
+/// the table is an exact duplicate (kept row blank: the table's), for an incremental
+/// source too.
+#[test]
+fn a_row_sent_again_in_a_later_file_is_an_exact_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    write(
+        d,
+        "pipeline.yaml",
+        format!(
+            "{PIPELINE_HEAD}sources:
+  - name: events
+    path: data/ev_*.csv
+    format: csv
+    load: append
+    columns:
+      - {{ name: event_id, type: string }}
+      - {{ name: qty, type: integer }}
+  - name: prices
+    path: data/prices_*.csv
+    format: csv
+    load: incremental
+    key: [sku]
+    columns:
+      - {{ name: sku, type: string }}
+      - {{ name: price, type: integer }}
+"
+        ),
+    );
+    write(d, "data/ev_1.csv", "event_id,qty\nE1,1\nE0,\n");
+    write(d, "data/prices_1.csv", "sku,price\nP1,1\nP2,1\n");
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    write(d, "data/ev_2.csv", "event_id,qty\nE1,1\nE2,2\nE0,\n");
+    write(d, "data/prices_2.csv", "sku,price\nP2,1\nP1,3\n");
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    let events = "SELECT event_id, coalesce(qty::VARCHAR, '-') FROM events ORDER BY ALL";
+    assert_eq!(
+        rows(&db, events),
+        vec![vec!["E0", "-"], vec!["E1", "1"], vec!["E2", "2"]]
+    );
+    // Run 2: E1 and E0 (a blank compared as equal) of ev_2, P2 of prices_2.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, rows_read::VARCHAR, rows_exact_duplicate::VARCHAR,
+                    rows_loaded::VARCHAR
+             FROM salespipe.run_sources WHERE run_id = 2 ORDER BY source"
+        ),
+        vec![vec!["events", "3", "2", "1"], vec!["prices", "2", "1", "1"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, parse_filename(file), line::VARCHAR, kind,
+                    coalesce(kept_file, '-'), coalesce(kept_line::VARCHAR, '-')
+             FROM salespipe.duplicates WHERE run_id = 2 ORDER BY source, line"
+        ),
+        vec![
+            vec!["events", "ev_2.csv", "2", "exact", "-", "-"],
+            vec!["events", "ev_2.csv", "4", "exact", "-", "-"],
+            vec!["prices", "prices_2.csv", "2", "exact", "-", "-"]
+        ]
+    );
+    drop(db);
+    // ev_2 grows: the source is rebuilt from both files, to the same rows plus E3.
+    write(d, "data/ev_2.csv", "event_id,qty\nE1,1\nE2,2\nE0,\nE3,3\n");
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    let want = vec![
+        vec!["E0", "-"],
+        vec!["E1", "1"],
+        vec!["E2", "2"],
+        vec!["E3", "3"],
+    ];
+    assert_eq!(rows(&db, events), want);
+    drop(db);
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet", "--full-refresh"]);
+    let db = open_db(&d.join("out/w.duckdb"));
+    assert_eq!(rows(&db, events), want);
+    assert_eq!(
+        rows(&db, "SELECT sku, price::VARCHAR FROM prices ORDER BY ALL"),
+        vec![vec!["P1", "3"], vec!["P2", "1"]]
+    );
+}
+
 /// Regression: `references` checked against every row of the referenced source,
 /// deletion markers included, so a line of a deleted order passed. Only the keys the
 /// table holds after loading count: on a first load (E, a marker only) and on a later

@@ -16,7 +16,8 @@ pub mod anomaly;
 pub mod expr;
 
 use crate::config::{
-    Case, ColumnConfig, ColumnType, Format, ResolvedSource, RuleKind, Severity, SourceConfig,
+    Case, ColumnConfig, ColumnType, Format, LoadMode, ResolvedSource, RuleKind, Severity,
+    SourceConfig,
 };
 use crate::error::{Error, Result};
 use crate::sql::{ident, literal, literal_list};
@@ -677,10 +678,12 @@ fn row_conditions() -> (&'static str, &'static str, &'static str) {
 ///    `_checked_<name>`, so, as for any other rule, an older valid version of their key
 ///    is the one loaded;
 /// 3. exact duplicates, then older versions of a key, are dropped;
-/// 4. with `merge` (an incremental load into an existing table), a row older than the
-///    version of its key already in the table, or than its deletion (a tombstone, see
-///    [`crate::warehouse::load`]), is dropped as superseded too (the load would keep the
-///    table's row, or the key deleted), so it is not counted as loaded;
+/// 4. with `merge` (rows merged into or appended to an existing table), a row identical
+///    to a row of the table is dropped as an exact duplicate (as it would be were all the
+///    files read together), and for an incremental source a row older than the version
+///    of its key already in the table, or than its deletion (a tombstone, see
+///    [`crate::warehouse::load`]), is dropped as superseded (the load would keep the
+///    table's row, or the key deleted), so neither is counted as loaded;
 /// 5. the warnings and flagged anomalies of the rows kept are what remains listed.
 ///
 /// With `mask_pii`, values of PII columns are masked in what is listed.
@@ -812,7 +815,12 @@ pub fn clean(
     wh.exec(&format!(
         "DELETE FROM {checked} c USING {ranked} r WHERE c._file = r._file AND c._line = r._line"
     ))?;
-    let stale = if merge {
+    let copies = if merge {
+        drop_loaded_copies(wh, cfg, run_id)?
+    } else {
+        0
+    };
+    let stale = if merge && cfg.load == LoadMode::Incremental {
         supersede_loaded(wh, cfg, run_id)?
     } else {
         0
@@ -821,6 +829,9 @@ pub fn clean(
         // Like warnings, flagged values are listed for the rows that load only.
         let mut dropped = vec![ranked.clone()];
         if merge {
+            dropped.push(copies_table(&cfg.name));
+        }
+        if merge && cfg.load == LoadMode::Incremental {
             dropped.push(stale_table(&cfg.name));
         }
         for dropped in dropped {
@@ -887,7 +898,7 @@ pub fn clean(
     };
     let stats = CleanStats {
         rejected: rejected + an.rejected,
-        exact_duplicates,
+        exact_duplicates: exact_duplicates + copies,
         superseded: superseded + stale,
         anomalous,
         clean: total - rejected,
@@ -897,6 +908,58 @@ pub fn clean(
 
 fn stale_table(source: &str) -> String {
     ident(&format!("_stale_{source}"))
+}
+
+fn copies_table(source: &str) -> String {
+    ident(&format!("_copies_{source}"))
+}
+
+/// Drops, as exact duplicates, the rows of `_checked_<name>` identical (every declared
+/// column, NULLs equal) to a row already in the warehouse table: a row sent again in a
+/// later file. Reading all the files together would drop it the same way, so an append
+/// table holds the same rows whatever runs its files came in. Their `kept_file` and
+/// `kept_line` are NULL (the kept row was read by an earlier run). They are listed in
+/// `_copies_<name>`; returns their number.
+fn drop_loaded_copies(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i64> {
+    let copies = copies_table(&cfg.name);
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP TABLE {copies} (_file VARCHAR, _line BIGINT)"
+    ))?;
+    if cfg.columns.is_empty() || !wh.table_exists(&cfg.name)? {
+        return Ok(0);
+    }
+    let checked = ident(&format!("_checked_{}", cfg.name));
+    let (_, _, kept_c) = row_conditions();
+    let on: Vec<String> = cfg
+        .columns
+        .iter()
+        .map(|c| {
+            let c = ident(&c.name);
+            format!("c.{c} IS NOT DISTINCT FROM t.{c}")
+        })
+        .collect();
+    wh.exec(&format!(
+        "INSERT INTO {copies}
+         SELECT c._file, c._line FROM {checked} c
+         SEMI JOIN {table} t ON {on}
+         WHERE {kept_c}",
+        table = crate::sql::qualified("main", &cfg.name),
+        on = on.join(" AND "),
+    ))?;
+    wh.conn
+        .execute(
+            &format!(
+                "INSERT INTO _duplicates
+                 SELECT ?, ?, _file, _line, 'exact', NULL, NULL FROM {copies}
+                 ORDER BY _file, _line"
+            ),
+            duckdb::params![run_id, cfg.name],
+        )
+        .map_err(|e| Error::db(format!("recording duplicates of `{}`", cfg.name), e))?;
+    wh.exec(&format!(
+        "DELETE FROM {checked} c USING {copies} s WHERE c._file = s._file AND c._line = s._line"
+    ))?;
+    wh.count(&copies)
 }
 
 /// Drops, as superseded, the rows of `_checked_<name>` older than the version of their
@@ -976,9 +1039,10 @@ pub fn warned_rows(wh: &Warehouse, source: &str) -> Result<i64> {
 pub fn release(wh: &Warehouse, source: &str) -> Result<()> {
     wh.exec(&format!(
         "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};
-         DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}",
+         DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}",
         clean_table(source),
         stale_table(source),
+        copies_table(source),
         ident(&format!("_anomaly_rejects_{source}")),
         ident(&format!("_ranked_{source}")),
         ident(&format!("_checked_{source}")),

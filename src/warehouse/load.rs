@@ -143,7 +143,10 @@ pub fn stage(wh: &Warehouse, source: &SourceConfig, replace: bool) -> Result<boo
         // touch.
         let key: Vec<String> = source.key.iter().map(|k| ident(k)).collect();
         let key = key.join(", ");
-        let cols = format!("{key}, {}, _file, _line", ident(latest));
+        let cols = format!(
+            "{key}, {}, CAST(_file AS VARCHAR) AS _file, _line",
+            ident(latest)
+        );
         let kept = if !fresh && wh.table_exists_in(META_SCHEMA, &name)? {
             format!(
                 "SELECT {cols} FROM {} ANTI JOIN (SELECT {key} FROM {clean}) USING ({key})

@@ -62,26 +62,44 @@ pub fn fingerprint(path: &Path) -> Result<Fingerprint> {
 }
 
 impl Warehouse {
-    /// Creates the manifest table if needed.
+    /// Creates the manifest table if needed. `arrived` is the run in which a file's
+    /// content first loaded at its path (NULL in warehouses from before it was kept:
+    /// taken as `run_id`); it orders the files of a rebuild (see [`Warehouse::arrivals`]).
     pub fn ensure_manifest(&self) -> Result<()> {
         self.exec(&format!(
             "CREATE TABLE IF NOT EXISTS {META_SCHEMA}.manifest (source VARCHAR, file VARCHAR,
-                 size BIGINT, hash VARCHAR, run_id BIGINT)"
+                 size BIGINT, hash VARCHAR, run_id BIGINT, arrived BIGINT);
+             ALTER TABLE {META_SCHEMA}.manifest ADD COLUMN IF NOT EXISTS arrived BIGINT;"
         ))
     }
 
     /// The files last loaded for `source`: path -> hash.
     pub fn manifest(&self, source: &str) -> Result<BTreeMap<String, String>> {
+        Ok(self
+            .arrivals(source)?
+            .into_iter()
+            .map(|(path, (hash, _))| (path, hash))
+            .collect())
+    }
+
+    /// The files last loaded for `source`: path -> (hash, the run its content arrived
+    /// in). A rebuild reads a source's files in the order they arrived (then by path),
+    /// so that "the newer file" of the dedupe is the same as over the incremental runs,
+    /// where the rows of each run's files beat the table's.
+    pub fn arrivals(&self, source: &str) -> Result<BTreeMap<String, (String, i64)>> {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT file, arg_max(hash, run_id) FROM {META_SCHEMA}.manifest WHERE source = ?
-                 GROUP BY file"
+                "SELECT file, arg_max(hash, run_id), arg_max(coalesce(arrived, run_id), run_id)
+                 FROM {META_SCHEMA}.manifest WHERE source = ? GROUP BY file"
             ))
             .ctx(|| "reading the manifest".into())?;
         let rows = stmt
             .query_map([source], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    (r.get::<_, String>(1)?, r.get::<_, i64>(2)?),
+                ))
             })
             .ctx(|| "reading the manifest".into())?;
         rows.collect::<std::result::Result<_, _>>()
@@ -105,7 +123,8 @@ impl Warehouse {
     }
 
     /// Records the files loaded for `source` by `run_id`; `replace` forgets the earlier
-    /// entries (a snapshot or a full refresh).
+    /// entries (a snapshot or a full refresh). A file read again with the content it had
+    /// keeps the run it arrived in.
     pub fn record_manifest(
         &self,
         source: &str,
@@ -113,6 +132,7 @@ impl Warehouse {
         run_id: i64,
         replace: bool,
     ) -> Result<()> {
+        let before = self.arrivals(source)?;
         if replace {
             self.conn
                 .execute(
@@ -122,16 +142,18 @@ impl Warehouse {
                 .ctx(|| "updating the manifest".into())?;
         }
         for f in files {
+            let path = f.path.to_string_lossy();
+            let arrived = match before.get(path.as_ref()) {
+                Some((hash, arrived)) if *hash == f.hash => *arrived,
+                _ => run_id,
+            };
             self.conn
                 .execute(
-                    &format!("INSERT INTO {META_SCHEMA}.manifest VALUES (?, ?, ?, ?, ?)"),
-                    params![
-                        source,
-                        f.path.to_string_lossy(),
-                        f.size as i64,
-                        f.hash,
-                        run_id
-                    ],
+                    &format!(
+                        "INSERT INTO {META_SCHEMA}.manifest (source, file, size, hash, run_id, arrived)
+                         VALUES (?, ?, ?, ?, ?, ?)"
+                    ),
+                    params![source, path, f.size as i64, f.hash, run_id, arrived],
                 )
                 .ctx(|| "updating the manifest".into())?;
         }
