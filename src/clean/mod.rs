@@ -923,7 +923,8 @@ fn copies_table(source: &str) -> String {
 fn drop_loaded_copies(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i64> {
     let copies = copies_table(&cfg.name);
     wh.exec(&format!(
-        "CREATE OR REPLACE TEMP TABLE {copies} (_file VARCHAR, _line BIGINT)"
+        "CREATE OR REPLACE TEMP TABLE {copies} (_file VARCHAR, _line BIGINT,
+             _kept_file VARCHAR, _kept_line BIGINT)"
     ))?;
     if cfg.columns.is_empty() || !wh.table_exists(&cfg.name)? {
         return Ok(0);
@@ -940,26 +941,13 @@ fn drop_loaded_copies(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result
         .collect();
     wh.exec(&format!(
         "INSERT INTO {copies}
-         SELECT c._file, c._line FROM {checked} c
+         SELECT c._file, c._line, NULL, NULL FROM {checked} c
          SEMI JOIN {table} t ON {on}
          WHERE {kept_c}",
         table = crate::sql::qualified("main", &cfg.name),
         on = on.join(" AND "),
     ))?;
-    wh.conn
-        .execute(
-            &format!(
-                "INSERT INTO _duplicates
-                 SELECT ?, ?, _file, _line, 'exact', NULL, NULL FROM {copies}
-                 ORDER BY _file, _line"
-            ),
-            duckdb::params![run_id, cfg.name],
-        )
-        .map_err(|e| Error::db(format!("recording duplicates of `{}`", cfg.name), e))?;
-    wh.exec(&format!(
-        "DELETE FROM {checked} c USING {copies} s WHERE c._file = s._file AND c._line = s._line"
-    ))?;
-    wh.count(&copies)
+    set_aside(wh, cfg, run_id, &copies, "exact")
 }
 
 /// Drops, as superseded, the rows of `_checked_<name>` older than the version of their
@@ -1008,20 +996,33 @@ fn supersede_loaded(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i
                AND (c.{latest} IS NULL OR c.{latest} < t._latest)",
         on = on.join(" AND "),
     ))?;
+    set_aside(wh, cfg, run_id, &stale, "superseded")
+}
+
+/// Lists the rows of `listed` (`_file`, `_line`, `_kept_file`, `_kept_line`) in
+/// `_duplicates` as `kind` and deletes them from `_checked_<name>`; returns their number.
+fn set_aside(
+    wh: &Warehouse,
+    cfg: &SourceConfig,
+    run_id: i64,
+    listed: &str,
+    kind: &str,
+) -> Result<i64> {
     wh.conn
         .execute(
             &format!(
                 "INSERT INTO _duplicates
-                 SELECT ?, ?, _file, _line, 'superseded', _kept_file, _kept_line FROM {stale}
+                 SELECT ?, ?, _file, _line, ?, _kept_file, _kept_line FROM {listed}
                  ORDER BY _file, _line"
             ),
-            duckdb::params![run_id, cfg.name],
+            duckdb::params![run_id, cfg.name, kind],
         )
         .map_err(|e| Error::db(format!("recording duplicates of `{}`", cfg.name), e))?;
+    let checked = ident(&format!("_checked_{}", cfg.name));
     wh.exec(&format!(
-        "DELETE FROM {checked} c USING {stale} s WHERE c._file = s._file AND c._line = s._line"
+        "DELETE FROM {checked} c USING {listed} s WHERE c._file = s._file AND c._line = s._line"
     ))?;
-    wh.count(&stale)
+    wh.count(listed)
 }
 
 /// Rows of `source` with warnings in this run (`_warnings`), after the outlier rules.
