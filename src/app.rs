@@ -135,6 +135,18 @@ pub fn run(cli: Cli) -> Result<()> {
                 Err(Error::Config(e)) => diagnostics.extend(e.diagnostics),
                 Err(e) => return Err(e),
             }
+            // The top of each CSV file: what `run` would stop on before reading a row.
+            for s in &p.sources {
+                for (file, message) in crate::extract::header_problems(s) {
+                    diagnostics.push(crate::error::Diagnostic {
+                        file,
+                        line: 0,
+                        column: 0,
+                        code: "E070",
+                        message,
+                    });
+                }
+            }
             if !diagnostics.is_empty() {
                 return Err(Error::Config(ConfigError { diagnostics }));
             }

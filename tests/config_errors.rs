@@ -156,6 +156,39 @@ fn a_valid_pipeline_validates() {
     );
 }
 
+/// `validate` reads the top of each CSV file: a declared column missing from a header,
+/// or an empty file, was only found by `run` (which stops, changing nothing). Every
+/// such file is listed.
+#[test]
+fn validate_reads_the_csv_headers() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let lines = d.join("data/order_lines.csv");
+    let text = std::fs::read_to_string(&lines).unwrap();
+    std::fs::write(&lines, text.replacen("quantity", "qty", 1)).unwrap();
+    std::fs::write(d.join("data/returns.csv"), "").unwrap();
+    let out = salespipe(d, &["validate", "pipeline.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        format!(
+            "{}: error[E070]: column `quantity` of source `order_lines` is missing from the file",
+            lines.display()
+        ),
+        format!(
+            "{}: error[E070]: the file is empty (not even a header) for source `returns`",
+            d.join("data/returns.csv").display()
+        ),
+        "2 configuration errors".to_string(),
+    ] {
+        assert!(err.contains(&want), "expected `{want}` in:\n{err}");
+    }
+    assert!(
+        !d.join("out").exists(),
+        "validate does not touch the warehouse"
+    );
+}
+
 #[test]
 fn an_invalid_as_of_is_located_at_its_value() {
     // serde places a value's own conversion error at the start of the mapping; the

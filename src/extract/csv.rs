@@ -39,6 +39,43 @@ fn reader_call(source: &ResolvedSource, fields: usize) -> String {
     )
 }
 
+/// Whether `path`'s header holds `source`'s declared columns, as [`read`] would find
+/// (comment lines before the header skipped); an error names the missing ones. For
+/// `validate`, which reads no data.
+pub fn check_header(source: &ResolvedSource, path: &Path, label: &str) -> Result<()> {
+    let lifted = uncommented(source, path)?;
+    let (source, path) = match &lifted {
+        Some((lifted, copy)) => (lifted, copy.path()),
+        None => (source, path),
+    };
+    let header = csv_shape::header(path, &source.config, label)?;
+    check_columns(source, label, &header).map(|_| ())
+}
+
+/// With comment lines (`csv.comment`): the source as read from a copy of the file where
+/// they are blank (see `blank_comments`), the lines before the header skipped; the copy
+/// lives as long as the returned file.
+fn uncommented(
+    source: &ResolvedSource,
+    path: &Path,
+) -> Result<Option<(ResolvedSource, tempfile::NamedTempFile)>> {
+    let Some(csv) = source.config.csv.as_ref().filter(|c| c.comment.is_some()) else {
+        return Ok(None);
+    };
+    let (copy, leading) = blank_comments(path, csv)?;
+    let mut config = source.config.clone();
+    config.csv = Some(CsvOptions {
+        skip_rows: leading,
+        comment: None,
+        ..csv.clone()
+    });
+    let lifted = ResolvedSource {
+        config,
+        files: source.files.clone(),
+    };
+    Ok(Some((lifted, copy)))
+}
+
 /// Appends the records of one CSV file (read from `path`, recorded as `label`) to the
 /// raw table `table`, or with `checker` checks them into its checked table in the same
 /// pass (the records set aside by the reader then go through `table`), returning the
@@ -54,24 +91,9 @@ pub fn read(
     table: &str,
     checker: Option<&Checker>,
 ) -> Result<Vec<String>> {
-    // Comment lines: read a copy where they are blank (see `blank_comments`).
-    let (uncommented, lifted);
-    let (source, path) = match source.config.csv.as_ref().filter(|c| c.comment.is_some()) {
-        Some(csv) => {
-            let (copy, leading) = blank_comments(path, csv)?;
-            let mut config = source.config.clone();
-            config.csv = Some(CsvOptions {
-                skip_rows: leading,
-                comment: None,
-                ..csv.clone()
-            });
-            lifted = ResolvedSource {
-                config,
-                files: source.files.clone(),
-            };
-            uncommented = copy;
-            (&lifted, uncommented.path())
-        }
+    let lifted = uncommented(source, path)?;
+    let (source, path) = match &lifted {
+        Some((lifted, copy)) => (lifted, copy.path()),
         None => (source, path),
     };
     let cfg = &source.config;

@@ -28,7 +28,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::clean::Checker;
-use crate::config::{Encoding, ExtraColumns, Format, ResolvedSource};
+use crate::config::{Encoding, ExtraColumns, Format, ResolvedSource, SourceConfig};
 use crate::error::{DbContext, Error, Result};
 use crate::sql::ident;
 use crate::warehouse::Warehouse;
@@ -96,10 +96,7 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource, checker: &Checker) -> Re
             .len()
             == 0;
         if empty {
-            return Err(Error::Run(format!(
-                "`{label}`: the file is empty (not even a header) for source `{}`",
-                cfg.name
-            )));
+            return Err(empty_file_error(cfg, &label));
         }
         // A file whose byte-order mark says another encoding (UTF-16 of either byte
         // order, or UTF-8 read as GBK) would only show as missing columns or garbled text.
@@ -110,14 +107,7 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource, checker: &Checker) -> Re
             None
         };
         if let Some(found) = wrong_mark {
-            return Err(Error::Run(format!(
-                "`{label}`: starts with a {} byte-order mark, but source `{}` is read as {}; \
-                 set `encoding: {}`",
-                found.name(),
-                cfg.name,
-                cfg.encoding.name(),
-                found.name()
-            )));
+            return Err(wrong_mark_error(cfg, &label, found));
         }
         // A transcoded copy lives as long as this iteration.
         let utf8 = match (cfg.format, cfg.encoding) {
@@ -146,6 +136,58 @@ pub fn extract(wh: &Warehouse, source: &ResolvedSource, checker: &Checker) -> Re
         rows,
         extra_columns: extra.into_iter().collect(),
     })
+}
+
+fn empty_file_error(cfg: &SourceConfig, label: &str) -> Error {
+    Error::Run(format!(
+        "`{label}`: the file is empty (not even a header) for source `{}`",
+        cfg.name
+    ))
+}
+
+fn wrong_mark_error(cfg: &SourceConfig, label: &str, found: Encoding) -> Error {
+    Error::Run(format!(
+        "`{label}`: starts with a {} byte-order mark, but source `{}` is read as {}; \
+         set `encoding: {}`",
+        found.name(),
+        cfg.name,
+        cfg.encoding.name(),
+        found.name()
+    ))
+}
+
+/// For `validate`, which reads no data: the problems `run` would stop on at the top of
+/// each file of `source`, for a CSV or TSV source read as UTF-8 (an empty file, a
+/// byte-order mark of another encoding, a declared column missing from the header).
+/// Other formats and encodings are only read by `run`.
+pub fn header_problems(source: &ResolvedSource) -> Vec<(std::path::PathBuf, String)> {
+    let cfg = &source.config;
+    if !matches!(cfg.format, Format::Csv | Format::Tsv) || cfg.encoding != Encoding::Utf8 {
+        return Vec::new();
+    }
+    let check = |file: &std::path::PathBuf| -> Result<()> {
+        let label = file.to_string_lossy();
+        if std::fs::metadata(file)
+            .map_err(|e| Error::io(file, e))?
+            .len()
+            == 0
+        {
+            return Err(empty_file_error(cfg, &label));
+        }
+        if let Some(found) = encoding::bom(file)?.filter(|found| *found != cfg.encoding) {
+            return Err(wrong_mark_error(cfg, &label, found));
+        }
+        csv::check_header(source, file, &label)
+    };
+    source
+        .files
+        .iter()
+        .filter_map(|f| {
+            let e = check(f).err()?.to_string();
+            let prefix = format!("`{}`: ", f.to_string_lossy());
+            Some((f.clone(), e.strip_prefix(&prefix).unwrap_or(&e).to_string()))
+        })
+        .collect()
 }
 
 /// A file's columns matched against its source's declaration.
