@@ -572,6 +572,32 @@ fn a_report_query_error_is_placed_in_its_file() {
     assert!(err.contains(&want), "expected `{want}` in\n{err}");
 }
 
+/// Regression: a report query file holding two statements got DuckDB's "values were not
+/// provided" from `plan`; it is named for what it is, at the second statement, by `plan`
+/// and by `run`.
+#[test]
+fn a_report_query_of_two_statements_is_named_so() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let query = d.join("sql/reports/sales_trend.sql");
+    let text = std::fs::read_to_string(&query).unwrap();
+    let text = format!("{};\n-- a leftover\nSELECT 1;\n", text.trim_end());
+    std::fs::write(&query, &text).unwrap();
+    let line = text.lines().count();
+    let msg = "report `monthly_sales` query `trend`: holds 2 statements; a report query is a \
+               single SELECT";
+    let out = salespipe(d, &["plan", "pipeline.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!("sql/reports/sales_trend.sql:{line}:1: error[E043]: {msg}");
+    assert!(err.contains(&want), "expected `{want}` in\n{err}");
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{}:{line}:1: {msg}", query.display());
+    assert!(err.contains(&want), "expected `{want}` in\n{err}");
+}
+
 #[test]
 fn a_failing_export_rolls_back_and_is_logged() {
     let dir = fixture("tiny");

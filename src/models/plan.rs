@@ -353,6 +353,20 @@ fn plan_report_queries(
             let Ok(sql) = std::fs::read_to_string(path) else {
                 continue; // `validate` reports a query file that cannot be read
             };
+            if let Some((line, column, count)) = crate::report::extra_statements(wh, &sql) {
+                errors.push(diag(
+                    &shown(path),
+                    line,
+                    column,
+                    "E043",
+                    format!(
+                        "report `{}` query `{name}`: {}",
+                        r.config.name,
+                        crate::report::extra_statements_message(count)
+                    ),
+                ));
+                continue;
+            }
             let stmt = match wh.conn.prepare(&sql) {
                 Ok(stmt) => stmt,
                 Err(e) => {

@@ -129,6 +129,14 @@ pub fn render(
     let mut data = Map::new();
     for (name, path) in &report.queries {
         let sql = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        if let Some((line, column, count)) = extra_statements(wh, &sql) {
+            return Err(Error::Run(format!(
+                "{}:{line}:{column}: report `{}` query `{name}`: {}",
+                path.display(),
+                report.config.name,
+                extra_statements_message(count)
+            )));
+        }
         let rows = run_query(wh, &sql, &params).map_err(|e| match e {
             // Placed in the query file, like a model's error.
             Error::Db { source, .. } => {
@@ -246,6 +254,53 @@ fn params_for(
         to_date(ago),
     ];
     PARAMETERS.into_iter().zip(values).collect()
+}
+
+/// When `sql` holds more than one statement (a report query is one SELECT): the
+/// 1-based line and column where the second starts, and how many there are. A text
+/// DuckDB cannot parse is left to `prepare`, which says why.
+pub fn extra_statements(wh: &Warehouse, sql: &str) -> Option<(usize, usize, usize)> {
+    let count: i64 = wh
+        .conn
+        .query_row(
+            "SELECT coalesce(json_array_length(json_serialize_sql(?)::JSON -> 'statements'), 0)",
+            [sql],
+            |r| r.get(0),
+        )
+        .ok()?;
+    if count < 2 {
+        return None;
+    }
+    // The first text after a `;` that is not a blank or a `--` comment line.
+    let mut offset = None;
+    for (i, _) in sql.match_indices(';') {
+        let rest = &sql[i + 1..];
+        let mut at = i + 1;
+        for line in rest.split_inclusive('\n') {
+            let t = line.trim_start();
+            if t.is_empty() || t.starts_with("--") {
+                at += line.len();
+                continue;
+            }
+            offset = Some(at + (line.len() - t.len()));
+            break;
+        }
+        if offset.is_some() {
+            break;
+        }
+    }
+    let at = offset.unwrap_or(0);
+    let line = sql[..at].matches('\n').count() + 1;
+    let column = sql[..at].chars().rev().take_while(|&c| c != '\n').count() + 1;
+    Some((line, column, count as usize))
+}
+
+/// The message for a query file of `count` statements.
+pub fn extra_statements_message(count: usize) -> String {
+    format!(
+        "holds {count} statements; a report query is a single SELECT (take out the `;` \
+         and what follows it, or move it to a file of its own)"
+    )
 }
 
 /// Runs one query, binding only the named parameters it uses, and returns its rows as
