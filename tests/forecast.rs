@@ -222,6 +222,46 @@ fn gaps_are_filled_and_counted_short_series_fall_back_and_bounds_stay_non_negati
     );
 }
 
+/// Regression: a key whose measure is NULL in every row vanished from the forecast
+/// tables without a word. It is a series with no value: forecast 0, with the reason.
+#[test]
+fn a_key_whose_measure_is_always_null_is_forecast_zero_with_a_reason() {
+    let dir = fixture("forecast");
+    let d = dir.path();
+    let path = d.join("pipeline.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        r#"{ name: amount, type: "decimal(18,2)", required: true }"#,
+        r#"{ name: amount, type: "decimal(18,2)" }"#,
+    );
+    std::fs::write(&path, text).unwrap();
+    let sales = d.join("data/sales.csv");
+    let mut csv = std::fs::read_to_string(&sales).unwrap();
+    csv.push_str("S9001,2025-03-10,Lake,\nS9002,2025-06-10,Lake,\n");
+    std::fs::write(&sales, csv).unwrap();
+    run(d, None);
+    let db = db(d);
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT model, filled::VARCHAR, reason FROM fc_region_accuracy WHERE region = 'Lake'"
+        ),
+        vec![vec![
+            "naive",
+            "1",
+            "1 missing period filled with 0; no value of the measure in the history (every \
+             one missing or NULL): forecast 0"
+        ]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*)::VARCHAR, max(abs(point) + abs(hi95) + abs(lo95))::VARCHAR
+             FROM fc_region WHERE region = 'Lake'"
+        ),
+        vec![vec!["3", "0.0"]]
+    );
+}
+
 #[test]
 fn forecast_vs_target_projects_and_gives_the_probability_from_the_bands() {
     let dir = fixture("forecast");

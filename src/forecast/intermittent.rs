@@ -53,10 +53,13 @@ pub(crate) fn croston(y: &[f64], alpha: f64) -> Option<FlatRate> {
             since = 0;
         }
     }
-    Some(FlatRate {
-        rate: z / p,
-        errors,
-    })
+    let rate = z / p;
+    // A demand at the very end leaves no one-step error after it: the rate's errors over
+    // the whole series instead (a zero-width band would claim certainty from nothing).
+    if errors.len() < 2 {
+        errors = y.iter().map(|v| v - rate).collect();
+    }
+    Some(FlatRate { rate, errors })
 }
 
 /// TSB with given smoothing constants for the size (`alpha`) and the probability
@@ -123,6 +126,20 @@ mod tests {
         assert!((fit.rate - 308.0 / 301.0).abs() < 1e-12, "{}", fit.rate);
         assert_eq!(fit.forecast(3), vec![fit.rate; 3]);
         assert!(croston(&[0.0; 5], CROSTON_ALPHA).is_none());
+    }
+
+    /// Regression: 35 zeros then one demand of 50 had no error after its first demand,
+    /// and a zero-width band at the rate.
+    #[test]
+    fn croston_with_one_late_demand_has_a_band() {
+        let mut y = vec![0.0; 35];
+        y.push(50.0);
+        let fit = croston(&y, CROSTON_ALPHA).unwrap();
+        // z = 50, p = 36: rate 50 / 36.
+        assert!((fit.rate - 50.0 / 36.0).abs() < 1e-12, "{}", fit.rate);
+        let b = &fit.bands(1)[0];
+        assert!(b.hi95 > fit.rate + 1.0 && b.hi95 >= b.hi80, "{b:?}");
+        assert!(b.lo95 <= fit.rate, "{b:?}");
     }
 
     #[test]

@@ -565,17 +565,39 @@ impl Plan {
     }
 
     /// The plan with origins dropped, the earliest first, until the first training
-    /// window has `need` points or one origin is left.
-    fn keeping(self, need: usize) -> Plan {
+    /// window has `need` points; when one origin is left and its window is still short,
+    /// it scores fewer periods ahead instead, if that leaves at least `min_scored`
+    /// periods (or the whole horizon, if shorter) to score, so that the forms that need
+    /// `need` points are backtested rather than dropped: a 45-month series at horizon 40
+    /// keeps its seasonal forms, judged on 26 months. (Scoring less than a season ahead
+    /// was tried and chose worse on the development series: see BENCHMARKS.md.)
+    fn keeping(self, need: usize, min_scored: usize) -> Plan {
         let last = self.first + (self.origins - 1) * self.step;
         if self.first >= need {
             return self;
         }
-        let origins = 1 + last.saturating_sub(need) / self.step;
-        Plan {
-            origins,
-            first: last - (origins - 1) * self.step,
-            ..self
+        if last >= need {
+            let origins = 1 + (last - need) / self.step;
+            return Plan {
+                origins,
+                first: last - (origins - 1) * self.step,
+                ..self
+            };
+        }
+        let n = last + self.horizon;
+        if need < n && n - need >= min_scored.min(self.horizon) {
+            Plan {
+                origins: 1,
+                first: need,
+                horizon: n - need,
+                ..self
+            }
+        } else {
+            Plan {
+                origins: 1,
+                first: last,
+                ..self
+            }
         }
     }
 }
@@ -762,8 +784,14 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
         notes.push(why);
         finish(series, spec, Fitter::Naive, None, None, Vec::new(), notes)
     };
-    if n == 0 {
-        notes.push("no history: forecast 0".to_string());
+    // No value at all: nothing observed (every period of the series filled).
+    if n == 0 || series.filled() == n {
+        notes.push(if n == 0 {
+            "no history: forecast 0".to_string()
+        } else {
+            "no value of the measure in the history (every one missing or NULL): forecast 0"
+                .to_string()
+        });
         let points = (1..=h as i64)
             .map(|k| Point {
                 period: series.end() + k,
@@ -785,18 +813,30 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
             filled: series.filled(),
         };
     }
-    if y.iter().all(|&v| v == y[0]) {
+    if n >= 2 && y.iter().all(|&v| v == y[0]) {
         return fallback(&mut notes, format!("constant series ({}): naive", y[0]));
     }
     let Some(mut plan) = Plan::new(n, spec) else {
         return fallback(
             &mut notes,
             format!(
-                "only {n} points, too short for a backtest (needs {}): naive",
+                "only {n} point{}, too short for a backtest (needs {}): naive",
+                if n == 1 { "" } else { "s" },
                 MIN_BACKTEST_TRAIN + 1
             ),
         );
     };
+    if plan.origins < spec.origins || plan.horizon < spec.horizon {
+        notes.push(format!(
+            "backtest over {} origin{} x {} period{} instead of the {} x {} asked: the series has {n} points",
+            plan.origins,
+            if plan.origins == 1 { "" } else { "s" },
+            plan.horizon,
+            if plan.horizon == 1 { "" } else { "s" },
+            spec.origins,
+            spec.horizon
+        ));
+    }
 
     let nonzero = y.iter().filter(|&&v| v != 0.0).count();
     let adi = n as f64 / nonzero as f64;
@@ -835,11 +875,20 @@ fn run(series: &Series, spec: &ForecastSpec) -> SeriesForecast {
             .map(|f| f.min_len(m))
             .min();
         if let Some(need) = need {
-            let kept = plan.keeping(need);
+            let kept = plan.keeping(need, m);
             if kept.origins < plan.origins {
                 notes.push(format!(
                     "backtest origins reduced from {} to {} for a longer first window ({} points; seasonal ETS forms need {need})",
                     plan.origins, kept.origins, kept.first
+                ));
+            }
+            if kept.horizon < plan.horizon {
+                notes.push(format!(
+                    "backtest scores {} period{} ahead instead of {} for a longer first window ({} points; seasonal ETS forms need {need})",
+                    kept.horizon,
+                    if kept.horizon == 1 { "" } else { "s" },
+                    plan.horizon,
+                    kept.first
                 ));
             }
             plan = kept;

@@ -676,11 +676,10 @@ impl ForecastNode {
                     "CREATE TABLE {obs} AS SELECT {k}CAST(date_trunc('{g}', {p}) AS DATE) AS __period,
                          {value} AS __value
                      FROM {input}
-                     WHERE {p} IS NOT NULL AND {m} IS NOT NULL AND {p} < ?
+                     WHERE {p} IS NOT NULL AND {p} < ?
                      GROUP BY ALL",
                     g = c.grain.as_str(),
                     p = ident(&c.period),
-                    m = ident(&c.measure),
                     value = exact_sum(&ident(&c.measure), ""),
                     input = qualified("main", &c.input)
                 ),
@@ -728,10 +727,12 @@ impl ForecastNode {
                     let Some(date) = period.value_as_date(i) else {
                         continue;
                     };
-                    per_series
-                        .entry(sid.value(i))
-                        .or_default()
-                        .push((period_index(c.grain, date), value.value(i)));
+                    // A period whose measure is all NULL is missing (filled with 0 and
+                    // counted); a key with no value at all is still a series.
+                    let obs = per_series.entry(sid.value(i)).or_default();
+                    if !value.is_null(i) {
+                        obs.push((period_index(c.grain, date), value.value(i)));
+                    }
                 }
             }
         }

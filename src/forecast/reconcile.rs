@@ -73,6 +73,7 @@ pub fn top_down(
     }
     let mut factors = Vec::with_capacity(total.points.len());
     let mut scaled: Vec<f64> = Vec::new();
+    let mut scaled_periods = std::collections::BTreeSet::new();
     let mut kept = 0;
     for t in &total.points {
         let (parts, negative) = bottom.get(&t.period).copied().unwrap_or((0.0, false));
@@ -80,6 +81,7 @@ pub fn top_down(
         if !negative && parts > 0.0 && factor.is_finite() && factor >= 0.0 {
             factors.push((t.period, factor));
             scaled.push(factor);
+            scaled_periods.insert(t.period);
         } else {
             factors.push((t.period, 1.0));
             kept += 1;
@@ -114,7 +116,10 @@ pub fn top_down(
             p.lo95 *= k;
             p.hi95 *= k;
         }
-        f.model = format!("{}, top-down", f.model);
+        // Named top-down only when some period of it was scaled.
+        if f.points.iter().any(|p| scaled_periods.contains(&p.period)) {
+            f.model = format!("{}, top-down", f.model);
+        }
         f.reason.push_str(&note);
     }
     Ok(Some(TopDown {
@@ -249,6 +254,8 @@ mod tests {
         assert_eq!(td.kept, 4);
         for (a, b) in fits.iter().zip(&before) {
             assert_eq!(a.points, b.points);
+            // Nothing scaled: not named top-down.
+            assert_eq!(a.model, b.model);
         }
         assert!(
             fits[0].reason.ends_with("no period scaled, 4 period(s) left as they were (a series forecast below zero, or the series adding up to zero or the total below it: no proportions)"),

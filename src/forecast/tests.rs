@@ -237,8 +237,9 @@ fn short_empty_and_constant_series_fall_back_with_a_reason() {
         f.reason
     );
 
-    // 13 quarterly points: the first backtest window has 13 - 3 - 2 = 8, and even one
-    // origin leaves 10, too short for any seasonal ETS form (11), which is said.
+    // 13 quarterly points: the first backtest window has 13 - 3 - 2 = 8, and one origin
+    // leaves 10, too short for any seasonal ETS form (11); a window of 11 would score 2
+    // periods, less than the horizon of 3: the seasonal forms are dropped, which is said.
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let f = forecast_series(
         &Series::new(0, seasonal(&mut rng, 13), true).unwrap(),
@@ -251,6 +252,39 @@ fn short_empty_and_constant_series_fall_back_with_a_reason() {
         f.reason
     );
     assert!(f.accuracy.is_some());
+    // A long horizon (10 quarters) on 20 points: the window of 11 the seasonal forms
+    // need leaves 9 periods to score, more than a season: it scores those instead of
+    // dropping the season.
+    let long = ForecastSpec {
+        horizon: 10,
+        ..spec.clone()
+    };
+    let f = forecast_series(
+        &Series::new(0, seasonal(&mut rng, 20), true).unwrap(),
+        &long,
+    )
+    .unwrap();
+    assert!(
+        f.reason.contains(
+            "backtest scores 9 periods ahead instead of 10 for a longer first window (11 points"
+        ),
+        "{}",
+        f.reason
+    );
+    assert!(
+        !f.reason.contains("seasonal ETS forms dropped"),
+        "{}",
+        f.reason
+    );
+    let acc = f.accuracy.unwrap();
+    assert_eq!((acc.origins, acc.horizon), (1, 9));
+    // One point: too short, said so (it read as a constant series).
+    let f = forecast_series(&Series::new(0, vec![141.0], true).unwrap(), &spec).unwrap();
+    assert!(
+        f.reason.contains("only 1 point, too short for a backtest"),
+        "{}",
+        f.reason
+    );
 }
 
 #[test]
@@ -429,11 +463,11 @@ fn plan_drops_early_origins_until_the_first_window_fits_a_season() {
     // Seasonal ETS needs 11 at season 4 (6 parameters, sigma, 4 more).
     let need = ANA.min_len(4);
     assert_eq!(need, 11);
-    let kept = plan.keeping(need);
+    let kept = plan.keeping(need, 4);
     assert_eq!((kept.origins, kept.first), (1, 11));
     // Long enough already: unchanged. Step 2, 19 points: windows of 10, 12, 14 and 16,
     // the last three kept for 11.
-    assert_eq!(plan.keeping(9).origins, 3);
+    assert_eq!(plan.keeping(9, 4).origins, 3);
     let wide = Plan::new(
         19,
         &ForecastSpec {
@@ -444,10 +478,13 @@ fn plan_drops_early_origins_until_the_first_window_fits_a_season() {
     )
     .unwrap();
     assert_eq!((wide.origins, wide.first), (4, 10));
-    let kept = wide.keeping(11);
+    let kept = wide.keeping(11, 4);
     assert_eq!((kept.origins, kept.first), (3, 12));
     // Too short even at the last origin: one origin, the longest window.
-    assert_eq!((wide.keeping(30).origins, wide.keeping(30).first), (1, 16));
+    assert_eq!(
+        (wide.keeping(30, 4).origins, wide.keeping(30, 4).first),
+        (1, 16)
+    );
 
     // Through forecast_series: a 14-point quarterly series keeps its seasonal ETS forms
     // with one origin, and says so.
