@@ -639,22 +639,47 @@ fn execute(
         progress.stage(&format!("rendering {}", r.config.name));
         rendered.extend(report::render(wh, r, as_of, &vars, &pipeline.reports_dir)?);
     }
-    wh.commit()?;
-    // Committed: the staged versions are now the truth and must not be discarded.
-    let committed = std::mem::take(staged);
+    // Everything that can fail for want of permission or space is written before the
+    // commit (the Parquet links and manifest, the reports, under temporary names), so a
+    // failure rolls the run back with nothing changed; after it, only renames.
     progress.stage("publishing outputs");
-    summary.files_written.extend(export::publish(
+    let prepared = export::prepare(
         &pipeline.parquet_dir,
-        &committed,
+        staged,
         &PublishInfo {
             pipeline: &pipeline.config.name,
             run_id: summary.run_id,
             as_of: Some(as_of),
         },
-    )?);
-    for r in rendered {
-        write_atomic(&r.path, &r.text)?;
-        summary.files_written.push(r.path);
+    )?;
+    let mut reports: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let written = rendered.iter().try_for_each(|r| {
+        let tmp = write_temp(&r.path, &r.text)?;
+        reports.push((tmp, r.path.clone()));
+        Ok(())
+    });
+    if let Err(e) = written.and_then(|()| wh.commit()) {
+        prepared.discard();
+        for (tmp, _) in &reports {
+            let _ = std::fs::remove_file(tmp);
+        }
+        return Err(e);
+    }
+    // Committed: the staged versions are now the truth and must not be discarded. A
+    // rename failing now cannot undo the run: it is said, not made a failure.
+    let _committed = std::mem::take(staged);
+    match prepared.finish() {
+        Ok(files) => summary.files_written.extend(files),
+        Err(e) => tracing::warn!("the run is committed, but publishing its Parquet failed: {e}"),
+    }
+    for (tmp, path) in reports {
+        match std::fs::rename(&tmp, &path) {
+            Ok(()) => summary.files_written.push(path),
+            Err(e) => tracing::warn!(
+                "the run is committed, but its report {} could not be put in place: {e}",
+                path.display()
+            ),
+        }
     }
     Ok(())
 }
@@ -1191,13 +1216,18 @@ fn stage_run_stats(wh: &Warehouse, summary: &RunSummary) -> Result<()> {
 }
 
 /// Writes `text` to `path` through a temporary file and a rename.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
+/// Writes `text` beside `path` under a temporary name (its folder created), returned:
+/// renamed over `path` once the run is committed.
+fn write_temp(path: &Path, text: &str) -> Result<PathBuf> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    let tmp = path.with_extension("tmp");
+    // `x.md.tmp`, not `x.tmp`: a report's Markdown and HTML share their stem.
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    let tmp = path.with_file_name(name);
     std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    Ok(tmp)
 }
 
 /// The end-of-run summary as a text table.

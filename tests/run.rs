@@ -625,6 +625,45 @@ fn a_failing_export_rolls_back_and_is_logged() {
     assert!(!parquet.join(".versions/fct_order_lines/run-2").exists());
 }
 
+/// Regression: the data was committed before the reports were written and the Parquet
+/// links switched, so a report that could not be written (a full disk, a read-only
+/// folder) logged a failed run whose data had landed, its Parquet published. Both are
+/// now written before the commit: a failure there changes nothing.
+#[test]
+fn a_report_or_link_that_cannot_be_written_changes_nothing() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let parquet = d.join("out/parquet");
+    let report = d.join("out/reports/monthly_sales-2026-09.md");
+    let link = || std::fs::read_link(parquet.join("fct_order_lines")).unwrap();
+    let (link_before, report_before) = (link(), std::fs::read(&report).unwrap());
+    let manifest_before = std::fs::read(parquet.join("_manifest.json")).unwrap();
+    add_order_line(d);
+    // Where the report's temporary file goes, a folder (any write error would do).
+    let blocker = d.join("out/reports/monthly_sales-2026-09.md.tmp");
+    std::fs::create_dir_all(&blocker).unwrap();
+    run_2_fails(d, "monthly_sales-2026-09.md.tmp");
+    assert_eq!(link(), link_before, "Parquet link unchanged");
+    assert_eq!(std::fs::read(&report).unwrap(), report_before);
+    assert_eq!(
+        std::fs::read(parquet.join("_manifest.json")).unwrap(),
+        manifest_before
+    );
+    // Nothing left half-made: no temporary link or manifest, no run-2 version.
+    let leftovers: Vec<String> = std::fs::read_dir(&parquet)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("-tmp") || n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(!parquet.join(".versions/fct_order_lines/run-2").exists());
+    // Out of the way, the next run lands it all.
+    std::fs::remove_dir(&blocker).unwrap();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_ne!(link(), link_before);
+}
+
 #[test]
 fn progress_is_silent_when_stderr_is_not_a_terminal() {
     // The test harness captures stderr through a pipe: no bars, no spinner, no escape

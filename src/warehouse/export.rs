@@ -441,37 +441,102 @@ pub fn discard(staged: &[StagedExport]) {
     }
 }
 
-/// Points each table's stable path at its staged version, prunes old versions and
-/// replaces `_manifest.json` (entries of other tables are kept while their link exists).
-/// Returns the stable paths.
+/// The first half of publishing, done before the data transaction commits: what can
+/// fail for want of permission or space (each link to the new version made under a
+/// temporary name, the new `_manifest.json` written beside the old) is done here, so a
+/// failure rolls the run back with nothing published. [`Prepared::finish`], after the
+/// commit, only renames.
+pub struct Prepared {
+    /// (temporary link, stable link, the table's versions folder, the new version).
+    links: Vec<(PathBuf, PathBuf, PathBuf, PathBuf)>,
+    /// The new manifest under its temporary name, and where it goes.
+    manifest: (PathBuf, PathBuf),
+}
+
+/// Prepares publishing `staged` (see [`Prepared`]).
+pub fn prepare(
+    parquet_dir: &Path,
+    staged: &[StagedExport],
+    info: &PublishInfo<'_>,
+) -> Result<Prepared> {
+    let mut prepared = Prepared {
+        links: Vec::new(),
+        manifest: (
+            parquet_dir.join(format!(".{MANIFEST}.tmp")),
+            parquet_dir.join(MANIFEST),
+        ),
+    };
+    let made = (|| {
+        std::fs::create_dir_all(parquet_dir).map_err(|e| Error::io(parquet_dir, e))?;
+        for s in staged {
+            let link = parquet_dir.join(&s.table);
+            let rel = Path::new(VERSIONS).join(&s.table).join(
+                s.version_dir
+                    .file_name()
+                    .ok_or_else(|| Error::Run("bad version folder".into()))?,
+            );
+            if link.exists() && !link.is_symlink() {
+                return Err(Error::Run(format!(
+                    "`{}` is a real folder, not a salespipe-managed link; move it away",
+                    link.display()
+                )));
+            }
+            let tmp = parquet_dir.join(format!(".{}.link-tmp", s.table));
+            let _ = std::fs::remove_file(&tmp);
+            symlink_dir(&rel, &tmp).map_err(|e| Error::io(&tmp, e))?;
+            prepared.links.push((
+                tmp,
+                link,
+                parquet_dir.join(VERSIONS).join(&s.table),
+                s.version_dir.clone(),
+            ));
+        }
+        let text = serde_json::to_string_pretty(&new_manifest(parquet_dir, staged, info))
+            .map_err(|e| Error::Run(format!("writing {}: {e}", prepared.manifest.1.display())))?;
+        let tmp = &prepared.manifest.0;
+        std::fs::write(tmp, text + "\n").map_err(|e| Error::io(tmp, e))
+    })();
+    match made {
+        Ok(()) => Ok(prepared),
+        Err(e) => {
+            prepared.discard();
+            Err(e)
+        }
+    }
+}
+
+/// Publishes `staged` at once (both halves of [`Prepared`]): for the run-log tables,
+/// exported after the run.
 pub fn publish(
     parquet_dir: &Path,
     staged: &[StagedExport],
     info: &PublishInfo<'_>,
 ) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for s in staged {
-        let link = parquet_dir.join(&s.table);
-        let rel = Path::new(VERSIONS).join(&s.table).join(
-            s.version_dir
-                .file_name()
-                .ok_or_else(|| Error::Run("bad version folder".into()))?,
-        );
-        if link.exists() && !link.is_symlink() {
-            return Err(Error::Run(format!(
-                "`{}` is a real folder, not a salespipe-managed link; move it away",
-                link.display()
-            )));
+    prepare(parquet_dir, staged, info)?.finish()
+}
+
+impl Prepared {
+    /// After the commit: points each stable path at its new version, prunes old
+    /// versions and puts the new `_manifest.json` in place. Returns the stable paths.
+    pub fn finish(self) -> Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        for (tmp, link, versions, current) in &self.links {
+            std::fs::rename(tmp, link).map_err(|e| Error::io(link, e))?;
+            prune(versions, current);
+            out.push(link.clone());
         }
-        let tmp = parquet_dir.join(format!(".{}.link-tmp", s.table));
-        let _ = std::fs::remove_file(&tmp);
-        symlink_dir(&rel, &tmp).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &link).map_err(|e| Error::io(&link, e))?;
-        prune(&parquet_dir.join(VERSIONS).join(&s.table), &s.version_dir);
-        out.push(link);
+        let (tmp, path) = &self.manifest;
+        std::fs::rename(tmp, path).map_err(|e| Error::io(path, e))?;
+        Ok(out)
     }
-    write_manifest(parquet_dir, staged, info)?;
-    Ok(out)
+
+    /// Removes what [`prepare`] made (a run that failed before its commit).
+    pub fn discard(&self) {
+        for (tmp, ..) in &self.links {
+            let _ = std::fs::remove_file(tmp);
+        }
+        let _ = std::fs::remove_file(&self.manifest.0);
+    }
 }
 
 /// Takes every table of `_manifest.json` not in `keep` out of the Parquet folder: its
@@ -516,11 +581,9 @@ pub fn read_manifest(parquet_dir: &Path) -> Option<Manifest> {
     serde_json::from_str(&text).ok()
 }
 
-fn write_manifest(
-    parquet_dir: &Path,
-    staged: &[StagedExport],
-    info: &PublishInfo<'_>,
-) -> Result<()> {
+/// `_manifest.json` once `staged` is published: the entries of the other tables whose
+/// folder is still there, and the staged ones for this run.
+fn new_manifest(parquet_dir: &Path, staged: &[StagedExport], info: &PublishInfo<'_>) -> Manifest {
     let mut tables: Vec<ManifestTable> = read_manifest(parquet_dir)
         .map(|m| m.tables)
         .unwrap_or_default();
@@ -534,15 +597,13 @@ fn write_manifest(
         tables.push(entry);
     }
     tables.sort_by(|a, b| a.name.cmp(&b.name));
-    let manifest = Manifest {
+    Manifest {
         format_version: 1,
         pipeline: info.pipeline.to_string(),
         run_id: info.run_id,
         as_of: info.as_of,
         tables,
-    };
-    std::fs::create_dir_all(parquet_dir).map_err(|e| Error::io(parquet_dir, e))?;
-    replace_manifest(parquet_dir, &manifest)
+    }
 }
 
 /// Writes `manifest` to a temporary file renamed over `_manifest.json`, so a reader sees
