@@ -38,7 +38,9 @@ use crate::sql::{ident, qualified};
 use crate::warehouse::export::{self, ExportSpec, PublishInfo, StagedExport};
 use crate::warehouse::load;
 use crate::warehouse::lock::RunLock;
-use crate::warehouse::manifest::{config_fingerprint, fingerprint, Fingerprint, CONFIG_ENTRY};
+use crate::warehouse::manifest::{
+    arrival, config_fingerprint, fingerprint, Fingerprint, CONFIG_ENTRY,
+};
 use crate::warehouse::runlog::RunStatus;
 use crate::warehouse::{EngineSettings, Warehouse, META_SCHEMA};
 use crate::{extract, util};
@@ -1005,8 +1007,9 @@ fn plan_source(wh: &Warehouse, s: &ResolvedSource, full_refresh: bool) -> Result
 
 /// The files of a rebuild in the order their rows compete ("the newer file" wins a tie
 /// of the dedupe): for an incremental or append source, the order they arrived in over
-/// the runs (a file already loaded with this content keeps its run; a new or changed
-/// one comes last), then by path, as the incremental runs applied them; for a snapshot
+/// the runs (a file already loaded with this content, at its path or another, keeps its
+/// run; a new or changed one comes last), then by path, as the incremental runs applied
+/// them; for a snapshot
 /// (the files present are the whole truth), by path.
 fn in_load_order(
     mut files: Vec<Fingerprint>,
@@ -1014,10 +1017,7 @@ fn in_load_order(
     load: LoadMode,
 ) -> Vec<Fingerprint> {
     if load != LoadMode::Snapshot {
-        let arrived = |f: &Fingerprint| match arrivals.get(f.path.to_string_lossy().as_ref()) {
-            Some((hash, run)) if *hash == f.hash => *run,
-            _ => i64::MAX,
-        };
+        let arrived = |f: &Fingerprint| arrival(arrivals, f).unwrap_or(i64::MAX);
         files.sort_by(|a, b| {
             arrived(a)
                 .cmp(&arrived(b))

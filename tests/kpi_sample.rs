@@ -69,6 +69,59 @@ fn sample_kpis_match_the_cross_check_and_show_every_story() {
     forecasts(&db, dir.path());
 }
 
+/// As of 2025-02-28 (sales go on to 2026-09): the year to date is compared with the same
+/// dates a year earlier whatever the period type (the month's row ended on 29 February
+/// 2024, the quarter's and year's on the 28th), and market share counts sales to the
+/// as-of date only (2025 was annualised from the whole year's sales: +528 %).
+#[test]
+fn an_earlier_as_of_compares_like_with_like() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["pipelines", "sample_data", "sql", "report_templates"] {
+        copy_dir(&repo().join(d), &dir.path().join(d));
+    }
+    salespipe_ok(
+        dir.path(),
+        &[
+            "run",
+            "pipelines/daily.yaml",
+            "--quiet",
+            "--as-of",
+            "2025-02-28",
+        ],
+    );
+    let db = open_db(&dir.path().join("out/warehouse.duckdb"));
+    let jan_feb_2024 = num(
+        &db,
+        "SELECT sum(net_revenue) FROM kpi_sales_monthly
+         WHERE month IN (DATE '2024-01-01', DATE '2024-02-01')",
+    );
+    let prior = q(
+        &db,
+        "SELECT period_type, prior_ytd_net_revenue FROM kpi_sales_growth
+         WHERE breakdown = 'total' AND period_to = DATE '2025-02-28' ORDER BY period_type",
+    );
+    assert_eq!(prior.len(), 3, "{prior:?}");
+    for r in &prior {
+        assert_eq!(d(&r[1]), jan_feb_2024, "{prior:?}");
+    }
+    let to_date = num(
+        &db,
+        "SELECT sum(net_revenue) FROM kpi_sales_daily
+         WHERE date_day BETWEEN DATE '2025-01-01' AND DATE '2025-02-28'",
+    );
+    let share = q(
+        &db,
+        "SELECT year, net_revenue, is_partial_year, share_change_pct FROM kpi_market_share
+         WHERE region = 'All' AND category = 'All' ORDER BY year DESC LIMIT 1",
+    );
+    assert_eq!(
+        share[0][..3],
+        ["2025".to_string(), to_date.to_string(), "true".into()]
+    );
+    let change = d(&share[0][3]);
+    assert!(change > d("-0.5") && change < d("0.5"), "{share:?}");
+}
+
 /// kpi_sales_growth compares like with like, as the reports do. Regression: February
 /// 2025's year ago ended on 28 February 2024 (88,626.62, +0.17 %), and the year in
 /// progress was compared with the whole previous year.

@@ -690,6 +690,21 @@ fn a_full_refresh_ends_as_the_incremental_runs_did_when_versions_tie() {
     assert_eq!(history.0, vec![vec!["P1", "2"]]);
     assert_eq!(history.1, vec![vec!["A", "open"], vec!["B", "open"]]);
     assert!(history.2.is_empty(), "{history:?}");
+    // The project moved (another checkout) and rebuilt at once: the files are known by
+    // their content, and keep their order.
+    let moved = tempfile::tempdir().unwrap();
+    let m = moved.path();
+    for sub in ["data", "models"] {
+        copy_dir(&d.join(sub), &m.join(sub));
+    }
+    std::fs::copy(d.join("pipeline.yaml"), m.join("pipeline.yaml")).unwrap();
+    std::fs::create_dir_all(m.join("out")).unwrap();
+    std::fs::copy(d.join("out/w.duckdb"), m.join("out/w.duckdb")).unwrap();
+    salespipe_ok(
+        moved.path(),
+        &["run", "pipeline.yaml", "--quiet", "--full-refresh"],
+    );
+    assert_eq!(tables(moved.path()), history);
     salespipe_ok(d, &["run", "pipeline.yaml", "--quiet", "--full-refresh"]);
     assert_eq!(tables(d), history);
     // The order survives the full refresh, which reloads every file.

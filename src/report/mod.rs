@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use crate::config::validate::ResolvedReport;
-use crate::config::ReportFormat;
+use crate::config::{ReportFormat, ReportPeriod};
 use crate::error::{DbContext, Error, Result};
 use crate::util::format_decimal;
 use crate::warehouse::Warehouse;
@@ -125,7 +125,7 @@ pub fn render(
     let current = period::containing(kind, as_of);
     let prev = period::previous(kind, &current);
     let ago = period::year_ago(kind, &current);
-    let params = params_for(as_of, &current, &prev, &ago);
+    let params = params_for(kind, as_of, &current, &prev, &ago);
     let mut data = Map::new();
     for (name, path) in &report.queries {
         let sql = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -225,6 +225,7 @@ pub const PARAMETERS: [&str; 10] = [
 /// progress is compared with the same days of the others; a finished one with the whole
 /// others.
 fn params_for(
+    kind: ReportPeriod,
     as_of: NaiveDate,
     current: &Period,
     prev: &Period,
@@ -232,14 +233,22 @@ fn params_for(
 ) -> Vec<(&'static str, NaiveDate)> {
     let to = current.end.min(as_of).max(current.start);
     let elapsed = to - current.start;
+    let finished = to == current.end;
     // A finished period is compared with the whole others (August's 31 days against
-    // September's 30); one in progress with as many of their days.
+    // September's 30); one in progress with as many of their days, and a year ago
+    // with the same dates (as `kpi_sales_growth`; a week's year ago is an ISO week, so
+    // as many days).
     let to_date = |p: &Period| {
-        if to == current.end {
+        if finished {
             p.end
         } else {
             (p.start + elapsed).min(p.end)
         }
+    };
+    let ago_to = match kind {
+        _ if finished => ago.end,
+        ReportPeriod::Week => to_date(ago),
+        _ => period::year_before(to).min(ago.end).max(ago.start),
     };
     let values = [
         as_of,
@@ -251,7 +260,7 @@ fn params_for(
         to_date(prev),
         ago.start,
         ago.end,
-        to_date(ago),
+        ago_to,
     ];
     PARAMETERS.into_iter().zip(values).collect()
 }
@@ -481,7 +490,7 @@ mod tests {
         let current = period::containing(kind, as_of);
         let prev = period::previous(kind, &current);
         let ago = period::year_ago(kind, &current);
-        let p = params_for(as_of, &current, &prev, &ago);
+        let p = params_for(kind, as_of, &current, &prev, &ago);
         let get = |n: &str| p.iter().find(|(k, _)| *k == n).unwrap().1.to_string();
         [get("period_to"), get("prev_to"), get("year_ago_to")]
     }
@@ -517,6 +526,18 @@ mod tests {
         assert_eq!(
             ends(ReportPeriod::Week, "2026-09-30"),
             ["2026-09-30", "2026-09-23", "2025-10-01"]
+        );
+        // Q1 2024 in progress on 10 March (70 days, 29 February among them): the first 70
+        // days of Q4 2023, and Q1 2023 to the same date, 10 March (as kpi_sales_growth),
+        // not 70 days on (11 March).
+        assert_eq!(
+            ends(ReportPeriod::Quarter, "2024-03-10"),
+            ["2024-03-10", "2023-12-09", "2023-03-10"]
+        );
+        // In progress on 29 February: a year ago to the 28th.
+        assert_eq!(
+            ends(ReportPeriod::Quarter, "2024-02-29"),
+            ["2024-02-29", "2023-11-29", "2023-02-28"]
         );
     }
 

@@ -80,6 +80,14 @@ pub fn year_ago(kind: ReportPeriod, p: &Period) -> Period {
     }
 }
 
+/// The same date a year before `d` (28 February for a 29th), as DuckDB's
+/// `d - INTERVAL 1 YEAR`.
+pub fn year_before(d: NaiveDate) -> NaiveDate {
+    d.with_year(d.year() - 1)
+        .or_else(|| NaiveDate::from_ymd_opt(d.year() - 1, d.month(), 28))
+        .unwrap_or(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,6 +61,20 @@ pub fn fingerprint(path: &Path) -> Result<Fingerprint> {
     })
 }
 
+/// The run `f`'s content arrived in, from [`Warehouse::arrivals`]: at its path, or else
+/// under another path with the same content (a renamed file, a moved project; the
+/// earliest such); `None` for a new or changed file.
+pub fn arrival(arrivals: &BTreeMap<String, (String, i64)>, f: &Fingerprint) -> Option<i64> {
+    match arrivals.get(f.path.to_string_lossy().as_ref()) {
+        Some((hash, run)) if *hash == f.hash => Some(*run),
+        _ => arrivals
+            .values()
+            .filter(|(hash, _)| *hash == f.hash)
+            .map(|(_, run)| *run)
+            .min(),
+    }
+}
+
 impl Warehouse {
     /// Creates the manifest table if needed. `arrived` is the run in which a file's
     /// content first loaded at its path (NULL in warehouses from before it was kept:
@@ -90,8 +104,9 @@ impl Warehouse {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT file, arg_max(hash, run_id), arg_max(coalesce(arrived, run_id), run_id)
-                 FROM {META_SCHEMA}.manifest WHERE source = ? GROUP BY file"
+                "SELECT file, hash, coalesce(arrived, run_id) FROM {META_SCHEMA}.manifest
+                 WHERE source = ?
+                 QUALIFY row_number() OVER (PARTITION BY file ORDER BY run_id DESC) = 1"
             ))
             .ctx(|| "reading the manifest".into())?;
         let rows = stmt
@@ -143,10 +158,7 @@ impl Warehouse {
         }
         for f in files {
             let path = f.path.to_string_lossy();
-            let arrived = match before.get(path.as_ref()) {
-                Some((hash, arrived)) if *hash == f.hash => *arrived,
-                _ => run_id,
-            };
+            let arrived = arrival(&before, f).unwrap_or(run_id);
             self.conn
                 .execute(
                     &format!(

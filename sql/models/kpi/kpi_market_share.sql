@@ -1,10 +1,13 @@
 -- materialized: table
--- description: Market share per year x region x category (category 'All' = the region's whole market; region 'All' = every region): net_revenue = the company's sales - returns (USD) booked in the year to customers of the region (customer region), in products of the category; market_size = the estimate for the year (whole-year estimate also for the as-of year); share_pct = net_revenue / market_size; share_change_pct = annualised_share_pct / the previous year's annualised share - 1 (like with like: the as-of year's share to date is annualised first). is_partial_year marks the as-of year (revenue to date against a whole-year market); annualised_share_pct = share_pct x days in the year / days to the as-of date for it (= share_pct otherwise). Fractions as DECIMAL(18,6).
+-- description: Market share per year (to the as-of year) x region x category (category 'All' = the region's whole market; region 'All' = every region): net_revenue = the company's sales - returns (USD) booked in the year, to the as-of date, to customers of the region (customer region), in products of the category; market_size = the estimate for the year (whole-year estimate also for the as-of year); share_pct = net_revenue / market_size; share_change_pct = annualised_share_pct / the previous year's annualised share - 1 (like with like: the as-of year's share to date is annualised first). is_partial_year marks the as-of year (revenue to date against a whole-year market); annualised_share_pct = share_pct x days in the year / days to the as-of date for it (= share_pct otherwise). Fractions as DECIMAL(18,6).
 -- order_by: year, region, category
 -- test: { unique: [year, region, category] }
 WITH rev AS (
-    SELECT year, region, category, sum(net_revenue) AS net_revenue
-    FROM {{ ref("kpi_sales_monthly") }}
+    -- Sales to the as-of date only: the as-of year's share is annualised from them.
+    SELECT CAST(year(date_day) AS INTEGER) AS year, region, category,
+        sum(net_revenue) AS net_revenue
+    FROM {{ ref("kpi_sales_daily") }}
+    WHERE date_day <= DATE '{{ as_of }}'
     GROUP BY ALL
 ),
 market AS (
@@ -18,6 +21,7 @@ cells AS (
     FROM market AS m
     FULL JOIN rev AS r ON r.year = m.year AND r.region = m.region AND r.category = m.category
     WHERE coalesce(m.year, r.year) IN (SELECT DISTINCT year FROM market)
+        AND coalesce(m.year, r.year) <= year(DATE '{{ as_of }}')
 ),
 agg AS (
     SELECT year, coalesce(region, 'All') AS region, coalesce(category, 'All') AS category,

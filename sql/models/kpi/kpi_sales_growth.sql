@@ -1,5 +1,5 @@
 -- materialized: table
--- description: Growth of net revenue (sales dated in the period - returns dated in it, USD) per period (period_type month, quarter or year, every period from the first year to the as-of date, zero when nothing sold) x breakdown (total, region = customer region, category, channel, segment) x member. The as-of period counts up to the as-of date (period_to) and is compared with as many days of the previous and the year-ago period; a finished period with the whole others (as the reports do). prev_net_revenue = the previous period (to the same day while the period is in progress); pop_growth_pct = net_revenue / prev_net_revenue - 1 (MoM for months, QoQ for quarters, YoY for years); year_ago_net_revenue = the same period one year earlier (to the same day while in progress; February 2025's ends on 29 February 2024), yoy_growth_pct = net_revenue / year_ago_net_revenue - 1; ytd_net_revenue = 1 January to period_to, prior_ytd_net_revenue = 1 January of the year before to the end of year_ago_net_revenue's period, ytd_growth_pct = ytd / prior_ytd - 1. Growth is NULL when its base is not positive; fractions as DECIMAL(18,4).
+-- description: Growth of net revenue (sales dated in the period - returns dated in it, USD) per period (period_type month, quarter or year, every period from the first year to the as-of date, zero when nothing sold) x breakdown (total, region = customer region, category, channel, segment) x member. The as-of period counts up to the as-of date (period_to) and is compared with as many days of the previous period and with the same dates a year earlier; a finished period with the whole others (as the reports do). prev_net_revenue = the previous period (to the same day while the period is in progress); pop_growth_pct = net_revenue / prev_net_revenue - 1 (MoM for months, QoQ for quarters, YoY for years); year_ago_net_revenue = the same period one year earlier (to the same date while in progress; February 2025's ends on 29 February 2024), yoy_growth_pct = net_revenue / year_ago_net_revenue - 1; ytd_net_revenue = 1 January to period_to, prior_ytd_net_revenue = 1 January of the year before to the same date (the end of the same month when period_to ends a month), the same for every period type, ytd_growth_pct = ytd / prior_ytd - 1. Growth is NULL when its base is not positive; fractions as DECIMAL(18,4).
 -- order_by: period_type, period_start, breakdown, member
 -- test: { unique: [period_type, period_start, breakdown, member] }
 -- partition_by: year
@@ -59,9 +59,10 @@ periods AS (
     FROM {{ ref("dim_date") }} WHERE date_day <= DATE '{{ as_of }}'
 ),
 grid AS (
-    -- A period in progress (period_to before period_end) is compared with the same days
-    -- of the previous and the year-ago period; a finished one with the whole others (so
-    -- February 2025's year ago ends on 29 February 2024), as in the reports.
+    -- A period in progress (period_to before period_end) is compared with as many days
+    -- of the previous period and with the same dates a year earlier; a finished one
+    -- with the whole others (so February 2025's year ago ends on 29 February 2024), as
+    -- in the reports.
     SELECT
         p.period_type, p.period_start, p.period_end, p.period_to,
         CAST(p.period_start - INTERVAL 1 DAY AS DATE) AS before_start,
@@ -71,9 +72,15 @@ grid AS (
                        CAST(p.period_start - INTERVAL 1 DAY AS DATE)) END AS prev_to,
         CAST(p.ya_start - INTERVAL 1 DAY AS DATE) AS before_ya,
         CASE WHEN p.period_to = p.period_end THEN p.ya_end
-            ELSE least(p.ya_start + CAST(p.period_to - p.period_start AS INTEGER), p.ya_end) END AS ya_end,
+            ELSE least(CAST(p.period_to - INTERVAL 1 YEAR AS DATE), p.ya_end) END AS ya_end,
         CAST(date_trunc('year', p.period_start) - INTERVAL 1 DAY AS DATE) AS before_ytd,
         CAST(date_trunc('year', p.period_start) - INTERVAL 1 YEAR - INTERVAL 1 DAY AS DATE) AS before_pytd,
+        -- The prior year to date ends on the same date a year earlier, or at the end of
+        -- the same month when period_to ends a month (to 29 February 2024 for 28
+        -- February 2025): one rule whatever the period type.
+        CASE WHEN p.period_to = last_day(p.period_to)
+            THEN last_day(CAST(p.period_to - INTERVAL 1 YEAR AS DATE))
+            ELSE CAST(p.period_to - INTERVAL 1 YEAR AS DATE) END AS pytd_end,
         m.breakdown, m.member
     FROM (
         SELECT *, least(period_end, DATE '{{ as_of }}') AS period_to,
@@ -91,7 +98,7 @@ agg AS (
         coalesce(pt.c_net, 0) - coalesce(bp.c_net, 0) AS prev_net_revenue,
         coalesce(ye.c_net, 0) - coalesce(ys.c_net, 0) AS year_ago_net_revenue,
         coalesce(e.c_net, 0) - coalesce(yt.c_net, 0) AS ytd_net_revenue,
-        coalesce(ye.c_net, 0) - coalesce(py.c_net, 0) AS prior_ytd_net_revenue
+        coalesce(pe.c_net, 0) - coalesce(py.c_net, 0) AS prior_ytd_net_revenue
     FROM grid AS g
     LEFT JOIN cum AS e ON e.breakdown = g.breakdown AND e.member = g.member AND e.date_day = g.period_to
     LEFT JOIN cum AS s ON s.breakdown = g.breakdown AND s.member = g.member AND s.date_day = g.before_start
@@ -100,6 +107,7 @@ agg AS (
     LEFT JOIN cum AS ye ON ye.breakdown = g.breakdown AND ye.member = g.member AND ye.date_day = g.ya_end
     LEFT JOIN cum AS ys ON ys.breakdown = g.breakdown AND ys.member = g.member AND ys.date_day = g.before_ya
     LEFT JOIN cum AS yt ON yt.breakdown = g.breakdown AND yt.member = g.member AND yt.date_day = g.before_ytd
+    LEFT JOIN cum AS pe ON pe.breakdown = g.breakdown AND pe.member = g.member AND pe.date_day = g.pytd_end
     LEFT JOIN cum AS py ON py.breakdown = g.breakdown AND py.member = g.member AND py.date_day = g.before_pytd
 )
 SELECT
