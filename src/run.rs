@@ -170,12 +170,18 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
         .iter()
         .map(|s| s.config.name.clone())
         .collect();
-    // The model graph, and the report templates' filters: a mistake in either stops the
-    // run before it reads anything.
+    // The model graph, the report templates' filters and the models' template syntax: a
+    // mistake in any stops the run before it opens the warehouse.
     let prepared = crate::forecast::node::discover(pipeline)
         .map_err(Error::from)
         .and_then(|graph| {
             report::check_all_templates(&pipeline.reports)?;
+            let syntax = models::render::syntax_errors(&graph);
+            if !syntax.is_empty() {
+                return Err(Error::Config(crate::error::ConfigError {
+                    diagnostics: syntax,
+                }));
+            }
             Ok(graph)
         });
     let graph = match prepared {

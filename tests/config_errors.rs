@@ -189,6 +189,58 @@ fn validate_reads_the_csv_headers() {
     );
 }
 
+/// Regression: `validate` said ok for a model template that does not parse (an
+/// unclosed `{{ }}`, a `ref()` without quotes) or names a variable that does not exist;
+/// `run` created the warehouse, then failed in Tera's words about a rewritten line
+/// (`ref(name="stg_orders")`, its column shifted). Each is E040 at its place in the
+/// file, from `validate`, `plan` and `run` (before it opens the warehouse).
+#[test]
+fn model_template_errors_are_placed_in_the_file() {
+    let cases = [
+        (
+            r#"{{ ref("stg_orders") }"#,
+            "9:27: error[E040]: model `dim_channel`: template syntax error: expected",
+        ),
+        (
+            "{{ ref(stg_orders) }}",
+            "9:13: error[E040]: model `dim_channel`: template syntax error: expected a keyword \
+             argument: `key=value` where `value` can be any expressions; `ref()` takes the \
+             relation's name in quotes: `ref(\"orders\")`",
+        ),
+        (
+            r#"{{ ref("stg_orders") }} -- {{ as_off }}"#,
+            "9:36: error[E040]: model `dim_channel`: `as_off` is not a template variable; did \
+             you mean `as_of`?",
+        ),
+    ];
+    for (line, want) in cases {
+        let dir = fixture("tiny");
+        let d = dir.path();
+        let model = d.join("sql/models/marts/dim_channel.sql");
+        let text = std::fs::read_to_string(&model).unwrap();
+        assert!(text
+            .lines()
+            .nth(8)
+            .unwrap()
+            .contains(r#"{{ ref("stg_orders") }}"#));
+        std::fs::write(&model, text.replacen(r#"{{ ref("stg_orders") }}"#, line, 1)).unwrap();
+        for cmd in ["validate", "plan", "run"] {
+            let out = salespipe(
+                d,
+                &[cmd, "pipeline.yaml", "--quiet"][..if cmd == "run" { 3 } else { 2 }],
+            );
+            assert_eq!(out.status.code(), Some(2), "{cmd} {line}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            let want = format!("sql/models/marts/dim_channel.sql:{want}");
+            assert!(err.contains(&want), "{cmd}: expected `{want}` in\n{err}");
+        }
+        // A syntax error stops `run` before it opens (creates) the warehouse.
+        if !line.contains("as_off") {
+            assert!(!d.join("out/warehouse.duckdb").exists(), "{line}");
+        }
+    }
+}
+
 #[test]
 fn an_invalid_as_of_is_located_at_its_value() {
     // serde places a value's own conversion error at the start of the mapping; the

@@ -190,7 +190,10 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
                         match render::render(&node.name, &node.path, template, &node.deps, &vars) {
                             Ok(sql) => sql,
                             Err(e) => {
-                                errors.push(diag(&file, 0, 0, "E040", e.to_string()));
+                                match e {
+                                    crate::error::Error::Config(c) => errors.extend(c.diagnostics),
+                                    e => errors.push(diag(&file, 0, 0, "E040", e.to_string())),
+                                }
                                 planned.status = PlanStatus::Failed;
                                 bad.insert(node.name.clone());
                                 nodes.push(planned);
@@ -451,8 +454,19 @@ pub fn syntax_errors(pipeline: &Pipeline, graph: &ModelGraph, as_of: NaiveDate) 
         let NodeKind::Sql { template } = &node.kind else {
             continue;
         };
-        let Ok(sql) = render::render(&node.name, &node.path, template, &node.deps, &vars) else {
-            continue;
+        let sql = match render::render(&node.name, &node.path, template, &node.deps, &vars) {
+            Ok(sql) => sql,
+            // A template that does not parse, or names a variable that does not exist;
+            // a `var.*` not set may come with `--var` at run time: left to `plan`.
+            Err(crate::error::Error::Config(c)) => {
+                out.extend(
+                    c.diagnostics
+                        .into_iter()
+                        .filter(|d| !d.message.contains("` is not set: give it under `vars:`")),
+                );
+                continue;
+            }
+            Err(_) => continue,
         };
         let Ok(json) = conn.query_row("SELECT json_serialize_sql(?)", [&sql], |r| {
             r.get::<_, String>(0)

@@ -51,8 +51,160 @@ fn named_refs(text: &str) -> String {
     out
 }
 
+/// The column in `line` (1-based) of what is at `column` in `named_refs(line)`: each
+/// `name=` inserted before it shifted it 5 to the right.
+fn original_column(line: &str, column: usize) -> usize {
+    let mut shift = 0;
+    let mut at = 0;
+    let mut rest = line;
+    while let Some(i) = rest.find("ref(") {
+        let before_ok = i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        at += i + 4;
+        rest = &rest[i + 4..];
+        let trimmed = rest.trim_start();
+        if before_ok && (trimmed.starts_with('"') || trimmed.starts_with('\'')) {
+            // `name=` goes at `at` (0-based) in the original, `at + shift` rewritten.
+            if at + shift + 1 > column {
+                break;
+            }
+            shift += 5;
+        }
+    }
+    column.saturating_sub(shift).max(1)
+}
+
+/// Error E040 for model `name` at a 1-based place of its file.
+fn located(path: &Path, line: usize, column: usize, message: String) -> Error {
+    Error::Config(crate::error::ConfigError {
+        diagnostics: vec![crate::error::Diagnostic {
+            file: crate::models::shown(path),
+            line,
+            column,
+            code: "E040",
+            message,
+        }],
+    })
+}
+
+/// Tera's parser error for `template` (`--> LINE:COLUMN` and `= what was expected`) as
+/// error E040 at that place of the file, with a hint for a `ref()` without quotes.
+fn syntax_error(name: &str, path: &Path, template: &str, err: &tera::Error) -> Error {
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(c) = cause {
+        text.push('\n');
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    let (line, column) = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--> "))
+        .and_then(|at| at.split_once(':'))
+        .and_then(|(l, c)| Some((l.trim().parse::<usize>().ok()?, c.trim().parse().ok()?)))
+        .unwrap_or((0, 0));
+    let source_line = template.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    let column = if line > 0 {
+        original_column(source_line, column)
+    } else {
+        0
+    };
+    let what = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("= "))
+        .unwrap_or("the template does not parse");
+    let hint = if what.contains("keyword argument") && source_line.contains("ref(") {
+        "; `ref()` takes the relation's name in quotes: `ref(\"orders\")`"
+    } else {
+        ""
+    };
+    located(
+        path,
+        line,
+        column,
+        format!("model `{name}`: template syntax error: {what}{hint}"),
+    )
+}
+
+/// Where `needle` first appears inside a `{{ }}` or `{% %}` of `template` (1-based).
+fn position_in_tags(template: &str, needle: &str) -> (usize, usize) {
+    for (i, line) in template.lines().enumerate() {
+        let mut from = 0;
+        while let Some(j) = line[from..].find(needle) {
+            let at = from + j;
+            let open = line[..at].rfind("{{").max(line[..at].rfind("{%"));
+            let close = line[..at].rfind("}}").max(line[..at].rfind("%}"));
+            if open.is_some() && open > close {
+                return (i + 1, line[..at].chars().count() + 1);
+            }
+            from = at + needle.len();
+        }
+    }
+    (0, 0)
+}
+
+/// Tera's error for a variable it cannot find while rendering, as error E040 at its
+/// first use, saying what the names are; `None` for another error.
+fn variable_error(name: &str, path: &Path, template: &str, err: &tera::Error) -> Option<Error> {
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(c) = cause {
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    let var = text
+        .split_once("Variable `")?
+        .1
+        .split_once('`')?
+        .0
+        .to_string();
+    let (line, column) = position_in_tags(template, &var);
+    let message = match var.strip_prefix("var.") {
+        Some(v) => format!(
+            "model `{name}`: `{var}` is not set: give it under `vars:` in the pipeline or \
+             with `--var {v}=VALUE`"
+        ),
+        None if template.contains(&format!("ref({var})")) => format!(
+            "model `{name}`: `ref({var})`: `ref()` takes the relation's name in quotes: \
+             `ref(\"{var}\")`"
+        ),
+        None => {
+            let names = TemplateVars::names();
+            let hint = crate::util::suggest(&var, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            format!(
+                "model `{name}`: `{var}` is not a template variable{hint} (they are {}, \
+                 and `var.<name>` for the pipeline's `vars`)",
+                names.join(", ")
+            )
+        }
+    };
+    Some(located(path, line, column, message))
+}
+
+/// Parses every SQL model's template (nothing rendered): its syntax errors, E040 at
+/// their place. `run` checks them before it opens the warehouse; `validate` and `plan`
+/// list them.
+pub fn syntax_errors(graph: &super::ModelGraph) -> Vec<crate::error::Diagnostic> {
+    let mut out = Vec::new();
+    for node in &graph.nodes {
+        let super::NodeKind::Sql { template } = &node.kind else {
+            continue;
+        };
+        let mut tera = tera::Tera::default();
+        let file = node.path.to_string_lossy().to_string();
+        if let Err(e) = tera.add_raw_template(&file, &named_refs(template)) {
+            if let Error::Config(c) = syntax_error(&node.name, &node.path, template, &e) {
+                out.extend(c.diagnostics);
+            }
+        }
+    }
+    out
+}
+
 /// Renders the model `name` (file `path`, text `template`), whose literal `ref()`s are
-/// `deps`.
+/// `deps`. A template that does not parse, or uses a variable that does not exist, is
+/// error E040 at its place in the file.
 pub fn render(
     name: &str,
     path: &Path,
@@ -64,7 +216,7 @@ pub fn render(
     tera.autoescape_on(Vec::new());
     let file = path.to_string_lossy().to_string();
     tera.add_raw_template(&file, &named_refs(template))
-        .map_err(|e| Error::template(&file, &e))?;
+        .map_err(|e| syntax_error(name, path, template, &e))?;
     let used = Arc::new(Mutex::new(BTreeSet::new()));
     let used_in = Arc::clone(&used);
     let allowed = deps.clone();
@@ -86,8 +238,10 @@ pub fn render(
         }
         Ok(tera::Value::String(qualified("main", target)))
     });
-    tera.render(&file, &vars.context())
-        .map_err(|e| Error::template(format!("rendering model `{name}` ({file})"), &e))
+    tera.render(&file, &vars.context()).map_err(|e| {
+        variable_error(name, path, template, &e)
+            .unwrap_or_else(|| Error::template(format!("rendering model `{name}` ({file})"), &e))
+    })
 }
 
 #[cfg(test)]

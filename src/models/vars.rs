@@ -68,6 +68,14 @@ impl TemplateVars {
         out
     }
 
+    /// The names of the derived values (the top-level template variables).
+    pub fn names() -> Vec<&'static str> {
+        TemplateVars::new(NaiveDate::default())
+            .derived()
+            .into_keys()
+            .collect()
+    }
+
     /// The Tera context: the derived values at the top level and `var.*`.
     pub fn context(&self) -> tera::Context {
         let mut ctx = tera::Context::new();
