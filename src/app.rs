@@ -241,6 +241,7 @@ fn plan(
                 PlanStatus::Existing => "kept",
                 PlanStatus::Failed => "FAILED",
                 PlanStatus::Skipped => "skipped",
+                PlanStatus::NotBuilt => "not built",
             };
             let detail = match n.status {
                 PlanStatus::Ok => format!(
@@ -252,6 +253,7 @@ fn plan(
                 PlanStatus::Existing => format!("not selected: {} columns", n.columns.len()),
                 PlanStatus::Failed => "see below".into(),
                 PlanStatus::Skipped => "reads a model that failed".into(),
+                PlanStatus::NotBuilt => "not selected, not in the warehouse".into(),
             };
             let _ = writeln!(
                 out,

@@ -283,18 +283,49 @@ fn select_rebuilds_only_the_chosen_models() {
 #[test]
 fn a_selected_model_needs_its_unbuilt_parents() {
     let dir = fixture("models");
+    let want = "model `mart_region` reads `fct_sales`, which is not selected and has not been \
+                built yet; select it too (`--select +mart_region`)";
+    // `plan` says so first (it bound the parent as if it would be built).
+    let out = salespipe(
+        dir.path(),
+        &["plan", "pipeline.yaml", "--select", "mart_region"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(want), "{}", stderr(&out));
     let out = salespipe(
         dir.path(),
         &["run", "pipeline.yaml", "--select", "mart_region"],
     );
     assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(want), "{}", stderr(&out));
+}
+
+/// Regression: `plan --select` on a fresh warehouse said ok, then `run --select` failed
+/// rendering a report that reads a model the selection does not build.
+#[test]
+fn plan_says_when_a_selection_leaves_a_report_without_its_models() {
+    let dir = fixture("tiny");
+    let out = salespipe(
+        dir.path(),
+        &["plan", "pipeline.yaml", "--select", "+dim_channel"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains(
-            "model `mart_region` reads `fct_sales`, which is not selected and has not been \
-             built yet; select it too (`--select +mart_region`)"
+        err.contains(
+            "sql/reports/sales_totals.sql: error[E043]: report `monthly_sales` query `totals`: \
+             Catalog Error: Table with name kpi_sales_daily does not exist!"
+        ) && err.contains(
+            "(a model it reads is not selected and not in the warehouse: run without \
+             `--select` first)"
         ),
-        "{}",
-        stderr(&out)
+        "{err}"
+    );
+    // Once the warehouse has them, the same selection plans.
+    salespipe_ok(dir.path(), &["run", "pipeline.yaml", "--quiet"]);
+    salespipe_ok(
+        dir.path(),
+        &["plan", "pipeline.yaml", "--select", "+dim_channel"],
     );
 }
 

@@ -48,6 +48,9 @@ pub enum PlanStatus {
     Failed,
     /// Not bound because a node it reads failed.
     Skipped,
+    /// Not selected and not in the warehouse: the run would not build it, and what
+    /// reads it fails.
+    NotBuilt,
 }
 
 /// One node of the plan.
@@ -159,6 +162,7 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
     let mut errors = Vec::new();
     let mut nodes = Vec::new();
     let mut bad: BTreeSet<String> = BTreeSet::new();
+    let mut unbuilt: BTreeSet<String> = BTreeSet::new();
     for node in &graph.nodes {
         let mut planned = PlannedNode {
             name: node.name.clone(),
@@ -169,20 +173,43 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
             tests: 0,
         };
         let rel = qualified("main", &node.name);
+        let file = shown(&node.path);
+        let selected = opts
+            .selected
+            .as_ref()
+            .is_none_or(|s| s.contains(&node.name));
+        // A selected node reading one the run would not build, nor the warehouse has.
+        if let Some(d) = node.deps.iter().find(|d| selected && unbuilt.contains(*d)) {
+            errors.push(diag(
+                &file,
+                0,
+                0,
+                "E040",
+                format!(
+                    "model `{}` reads `{d}`, which is not selected and has not been built \
+                     yet; select it too (`--select +{}`)",
+                    node.name, node.name
+                ),
+            ));
+            planned.status = PlanStatus::Failed;
+            bad.insert(node.name.clone());
+            nodes.push(planned);
+            continue;
+        }
         if node.deps.iter().any(|d| bad.contains(d)) {
             planned.status = PlanStatus::Skipped;
             bad.insert(node.name.clone());
             nodes.push(planned);
             continue;
         }
-        let file = shown(&node.path);
-        let selected = opts
-            .selected
-            .as_ref()
-            .is_none_or(|s| s.contains(&node.name));
         if !selected && in_wh(&node.name)? {
             copy_schema(&node.name)?;
             planned.status = PlanStatus::Existing;
+        } else if !selected {
+            planned.status = PlanStatus::NotBuilt;
+            unbuilt.insert(node.name.clone());
+            nodes.push(planned);
+            continue;
         } else {
             match &node.kind {
                 NodeKind::Sql { template } => {
@@ -307,7 +334,12 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
     // The report queries, bound against the planned models like a data test; not when a
     // model failed (its errors would echo in every query reading it).
     if bad.is_empty() {
-        errors.extend(plan_report_queries(&wh, pipeline, against_warehouse)?);
+        errors.extend(plan_report_queries(
+            &wh,
+            pipeline,
+            against_warehouse,
+            !unbuilt.is_empty(),
+        )?);
     }
     Ok(PlanReport {
         as_of,
@@ -325,6 +357,7 @@ fn plan_report_queries(
     wh: &Warehouse,
     pipeline: &Pipeline,
     against_warehouse: bool,
+    some_unbuilt: bool,
 ) -> Result<Vec<Diagnostic>> {
     if !against_warehouse {
         // No warehouse yet: the bookkeeping tables a run creates, empty.
@@ -374,12 +407,21 @@ fn plan_report_queries(
                 Ok(stmt) => stmt,
                 Err(e) => {
                     let at = locate(&e.to_string(), &sql, 0, &sql);
+                    let hint = if some_unbuilt && at.message.contains("does not exist") {
+                        " (a model it reads is not selected and not in the warehouse: run \
+                         without `--select` first)"
+                    } else {
+                        ""
+                    };
                     errors.push(diag(
                         &shown(path),
                         at.line,
                         at.column,
                         "E043",
-                        format!("report `{}` query `{name}`: {}", r.config.name, at.message),
+                        format!(
+                            "report `{}` query `{name}`: {}{hint}",
+                            r.config.name, at.message
+                        ),
                     ));
                     continue;
                 }
