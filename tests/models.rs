@@ -329,6 +329,48 @@ fn plan_says_when_a_selection_leaves_a_report_without_its_models() {
     );
 }
 
+/// Regression: `run` reported a data test on a missing column, or an unknown `$param`
+/// of a report query, in DuckDB's words about generated SQL, naming no file; `plan`
+/// placed them. `run` now places them too.
+#[test]
+fn run_places_a_broken_data_test_and_an_unknown_report_parameter() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let model = d.join("sql/models/marts/dim_channel.sql");
+    let text = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(
+        &model,
+        text.replacen(
+            "-- test: { unique: [channel] }",
+            "-- test: { unique: [chanel] }",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            "sql/models/marts/dim_channel.sql:4:10: data test `unique(chanel)` of model \
+             `dim_channel`: Binder Error: Referenced column \"chanel\" not found"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(&model, text).unwrap();
+    let query = d.join("sql/reports/sales_by_region.sql");
+    let q = std::fs::read_to_string(&query).unwrap();
+    std::fs::write(&query, q.replace("$prev_start", "$prev_begin")).unwrap();
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let want = format!(
+        "{}: report `monthly_sales` query `by_region`: unknown query parameter \
+         `$prev_begin`; did you mean `$prev_end`?",
+        query.display()
+    );
+    assert!(stderr(&out).contains(&want), "{}", stderr(&out));
+}
+
 #[test]
 fn plan_reports_errors_with_file_and_line() {
     let dir = fixture("models");

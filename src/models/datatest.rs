@@ -230,12 +230,30 @@ pub fn run(
 ) -> Result<TestOutcome> {
     let sql = test.failing_sql(relation, vars)?;
     let what = || format!("running data test `{}` of model `{model}`", test.name);
+    // A test that does not bind (a column that is not there) is placed where it is
+    // declared, in DuckDB's first words, as `plan` reports it (E042).
     let failing: i64 = wh
         .conn
         .query_row(&format!("SELECT count(*) FROM ({sql}) AS t"), [], |r| {
             r.get(0)
         })
-        .ctx(what)?;
+        .map_err(|e| {
+            let place = if test.line > 0 {
+                format!(
+                    "{}:{}:{}",
+                    crate::models::shown(&test.file).display(),
+                    test.line,
+                    test.column
+                )
+            } else {
+                crate::models::shown(&test.file).display().to_string()
+            };
+            crate::error::Error::Run(format!(
+                "{place}: data test `{}` of model `{model}`: {}",
+                test.name,
+                super::locate::short_message(&e.to_string())
+            ))
+        })?;
     let mut rows = Vec::new();
     if failing > 0 {
         let mut stmt = wh

@@ -151,6 +151,11 @@ pub fn render(
                     report.config.name, at.message
                 ))
             }
+            Error::Run(message) => Error::Run(format!(
+                "{}: report `{}` query `{name}`: {message}",
+                path.display(),
+                report.config.name
+            )),
             other => other,
         })?;
         data.insert(name.clone(), Value::Array(rows));
@@ -329,8 +334,11 @@ pub fn run_query(wh: &Warehouse, sql: &str, params: &[(&str, NaiveDate)]) -> Res
             .map(|(_, v)| *v)
             .ok_or_else(|| {
                 let known: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+                let hint = crate::util::suggest(&name, known.iter().copied())
+                    .map(|s| format!("did you mean `${s}`? "))
+                    .unwrap_or_default();
                 Error::Run(format!(
-                    "unknown query parameter `${name}`; available: ${}",
+                    "unknown query parameter `${name}`; {hint}available: ${}",
                     known.join(", $")
                 ))
             })?;
