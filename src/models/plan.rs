@@ -585,10 +585,15 @@ fn attach(wh: &Warehouse, database: &Path, warnings: &mut Vec<String>) -> bool {
     match wh.exec(&sql) {
         Ok(()) => true,
         Err(e) => {
-            warnings.push(format!(
-                "cannot open the warehouse read-only ({e}): binding against the columns \
-                 declared in the pipeline"
-            ));
+            let w = format!(
+                "cannot open the warehouse {} read-only ({e}): binding against the columns \
+                 declared in the pipeline, not the warehouse's tables",
+                shown(database).display()
+            );
+            // Said on stderr too: a check passing against the declared columns alone is
+            // not the check asked for (another process may hold the file).
+            tracing::warn!("{w}");
+            warnings.push(w);
             false
         }
     }
