@@ -192,6 +192,7 @@ fn plan(
     json: bool,
 ) -> Result<()> {
     let graph = discover(pipeline)?;
+    models::warn_unused_vars(pipeline, &graph, &vars);
     let selected = if select.is_empty() {
         None
     } else {
@@ -424,6 +425,12 @@ fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>> {
             let (k, v) = kv
                 .split_once('=')
                 .ok_or_else(|| Error::Usage(format!("--var `{kv}`: expected key=value")))?;
+            if !crate::sql::is_valid_ident(k.trim()) {
+                return Err(Error::Usage(format!(
+                    "--var `{kv}`: the name must be letters, digits and `_`, not starting \
+                     with a digit (read as `var.<name>` in templates)"
+                )));
+            }
             if k.trim() == "fiscal_year_start_month" {
                 return Err(Error::Usage(format!(
                     "--var `{kv}` is not read: the fiscal year is set by \

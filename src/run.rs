@@ -197,6 +197,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
             return Err(Box::new(Failed { error, summary }));
         }
     };
+    models::warn_unused_vars(pipeline, &graph, &opts.vars);
     // A `--select` that names nothing is a usage error, not a run.
     let selected = if opts.select.is_empty() {
         None

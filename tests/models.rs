@@ -371,6 +371,37 @@ fn run_places_a_broken_data_test_and_an_unknown_report_parameter() {
     assert!(stderr(&out).contains(&want), "{}", stderr(&out));
 }
 
+/// Regression: `--var rag_gren=1.2` (a typo of `rag_green`) and `--var =1` were taken
+/// without a word.
+#[test]
+fn a_var_nothing_reads_is_warned_and_a_nameless_one_refused() {
+    let dir = fixture("tiny");
+    let d = dir.path();
+    let out = salespipe(d, &["plan", "pipeline.yaml", "--var", "rag_gren=1.2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "--var `rag_gren` is not read by any model or report (not under `vars:`); did you \
+             mean `rag_green`?"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // One a model reads is not warned of.
+    let out = salespipe(
+        d,
+        &["plan", "pipeline.yaml", "--var", "churn_window_months=6"],
+    );
+    assert!(!stderr(&out).contains("is not read"), "{}", stderr(&out));
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet", "--var", "=1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--var `=1`: the name must be letters, digits and `_`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn plan_reports_errors_with_file_and_line() {
     let dir = fixture("models");

@@ -198,6 +198,51 @@ impl ModelGraph {
     }
 }
 
+/// Warns (stderr) of each `--var` that nothing reads: see [`vars::unused_vars`]; the
+/// texts are the SQL models' templates and the report templates (`*.tera` in each
+/// report's templates folder).
+pub fn warn_unused_vars(
+    pipeline: &crate::config::validate::Pipeline,
+    graph: &ModelGraph,
+    given: &std::collections::BTreeMap<String, String>,
+) {
+    if given.is_empty() {
+        return;
+    }
+    let mut texts: Vec<String> = graph
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.kind {
+            NodeKind::Sql { template } => Some(template.clone()),
+            NodeKind::Computed(_) => None,
+        })
+        .collect();
+    let dirs: std::collections::BTreeSet<&Path> = pipeline
+        .reports
+        .iter()
+        .map(|r| r.templates_dir.as_path())
+        .collect();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "tera") {
+                if let Ok(t) = std::fs::read_to_string(e.path()) {
+                    texts.push(t);
+                }
+            }
+        }
+    }
+    for w in vars::unused_vars(
+        &pipeline.config.vars,
+        given,
+        texts.iter().map(String::as_str),
+    ) {
+        tracing::warn!("{w}");
+    }
+}
+
 /// `path` relative to the current folder when it is inside it (for messages).
 pub fn shown(path: &Path) -> PathBuf {
     std::env::current_dir()

@@ -14,6 +14,40 @@ use chrono::{Datelike, Months, NaiveDate};
 use crate::config::ReportPeriod;
 use crate::report::period;
 
+/// Warnings for `--var` names that nothing reads: not declared under `vars:` and not
+/// written as `var.<name>` in any of `texts` (the model and report templates), with
+/// the closest name that is (a typo such as `rag_gren` would otherwise pass unseen).
+pub fn unused_vars<'a>(
+    declared: &BTreeMap<String, String>,
+    given: &BTreeMap<String, String>,
+    texts: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut used: std::collections::BTreeSet<String> = declared.keys().cloned().collect();
+    for text in texts {
+        for (i, _) in text.match_indices("var.") {
+            let before_ok =
+                i == 0 || !text[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+            let name: String = text[i + 4..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if before_ok && !name.is_empty() {
+                used.insert(name);
+            }
+        }
+    }
+    given
+        .keys()
+        .filter(|k| !used.contains(*k))
+        .map(|k| {
+            let hint = crate::util::suggest(k, used.iter().map(String::as_str))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            format!("--var `{k}` is not read by any model or report (not under `vars:`){hint}")
+        })
+        .collect()
+}
+
 /// What a model template can read.
 #[derive(Debug, Clone)]
 pub struct TemplateVars {
