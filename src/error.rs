@@ -2,7 +2,7 @@
 //!
 //! Library code returns [`Error`]; `main` prints the chain once and exits with
 //! [`Error::exit_code`]: 0 ok, 1 the run failed (data, SQL, I/O), 2 usage or
-//! invalid configuration.
+//! invalid configuration, 130 interrupted by Ctrl-C.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 pub const EXIT_RUN_FAILED: i32 = 1;
 /// Exit code for a usage error or an invalid configuration.
 pub const EXIT_USAGE: i32 = 2;
+/// Exit code for a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// One problem found in a configuration file, with its location.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +116,9 @@ pub enum Error {
         /// What is wrong, naming the file and the columns.
         message: String,
     },
+    /// Ctrl-C stopped the run (see [`crate::interrupt`]).
+    #[error("interrupted (Ctrl-C): the run was rolled back")]
+    Interrupted,
 }
 
 impl Error {
@@ -121,6 +126,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Usage(_) => EXIT_USAGE,
+            Error::Interrupted => EXIT_INTERRUPTED,
             _ => EXIT_RUN_FAILED,
         }
     }

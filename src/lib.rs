@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod forecast;
+pub mod interrupt;
 pub mod models;
 pub mod progress;
 pub mod report;

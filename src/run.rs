@@ -219,6 +219,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
     let _lock = RunLock::acquire(&pipeline.database, &owner)?;
     let wh = Warehouse::open(&pipeline.database, &settings, &pipeline.parquet_dir)?;
     let run_id = wh.start_run(&pipeline.config.name, opts.started_at)?;
+    crate::interrupt::watch(wh.conn.interrupt_handle());
     let mut progress = Progress::for_run(opts.quiet, &sources);
     let mut summary = RunSummary::opened(
         run_id,
@@ -239,6 +240,14 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
         &mut summary,
         &mut staged,
     );
+    // A statement stopped by Ctrl-C fails with DuckDB's words: the reason is the key.
+    let result = result.map_err(|e| {
+        if crate::interrupt::interrupted() {
+            Error::Interrupted
+        } else {
+            e
+        }
+    });
     let (status, reason) = match &result {
         Ok(()) => (RunStatus::Succeeded, None),
         Err(e) => {
@@ -452,6 +461,7 @@ fn execute(
     let mut plans: Vec<Option<LoadPlan>> = Vec::new();
     let mut moves: Vec<Vec<(String, PathBuf)>> = Vec::new();
     for (i, s) in pipeline.sources.iter().enumerate() {
+        crate::interrupt::check()?;
         let SourcePlan {
             load: plan,
             moves: m,
@@ -573,6 +583,7 @@ fn execute(
             staged_tables.push(false);
             continue;
         };
+        crate::interrupt::check()?;
         progress.loading(i);
         let staged_table = load::stage(wh, &s.config, plan.replace)?;
         if staged_table {
@@ -623,6 +634,7 @@ fn execute(
     summary.models = models::build(wh, graph, &tvars, selected, &mut summary.tests)?;
     let pii = pii_names(pipeline, graph);
     for m in graph.nodes.iter().filter(|m| chosen(&m.name)) {
+        crate::interrupt::check()?;
         progress.stage(&format!("exporting {}", m.name));
         let table = qualified("main", &m.name);
         let (rel, order_by) = match pii.get(&m.name) {
@@ -645,6 +657,7 @@ fn execute(
     }
     let mut rendered = Vec::new();
     for r in &pipeline.reports {
+        crate::interrupt::check()?;
         progress.stage(&format!("rendering {}", r.config.name));
         rendered.extend(report::render(wh, r, as_of, &vars, &pipeline.reports_dir)?);
     }
@@ -667,6 +680,8 @@ fn execute(
         reports.push((tmp, r.path.clone()));
         Ok(())
     });
+    // The last moment Ctrl-C can stop the run.
+    let written = written.and_then(|()| crate::interrupt::check());
     if let Err(e) = written.and_then(|()| wh.commit()) {
         prepared.discard();
         for (tmp, _) in &reports {

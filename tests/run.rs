@@ -1046,3 +1046,61 @@ fn a_failing_tests_kept_rows_show_personal_data_masked() {
         assert!(!r[0].contains("Acme") && !r[0].contains("Beta"), "{r:?}");
     }
 }
+
+/// Ctrl-C during a run (found by a black-box review: the process died, the run log said
+/// `running`, the lock and the staged tables stayed): the run is rolled back, logged as
+/// failed (`interrupted`), its lock released and nothing staged left; exit code 130.
+#[test]
+fn ctrl_c_rolls_the_run_back_and_logs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for sub in ["pipelines", "sample_data", "sql", "report_templates"] {
+        copy_dir(&repo().join(sub), &d.join(sub));
+    }
+    salespipe_ok(d, &["run", "pipelines/daily.yaml", "--quiet"]);
+    let db = open_db(&d.join("out/warehouse.duckdb"));
+    let count = "SELECT count(*)::VARCHAR FROM order_lines";
+    let before = scalar(&db, count);
+    drop(db);
+    // A full refresh takes about 5 s here: interrupted 1.5 s in, mid-run.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_salespipe"))
+        .args(["run", "pipelines/daily.yaml", "--quiet", "--full-refresh"])
+        .current_dir(d)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("error: interrupted (Ctrl-C): the run was rolled back"),
+        "{err}"
+    );
+    let db = open_db(&d.join("out/warehouse.duckdb"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT run_id::VARCHAR, status, coalesce(reason, '') FROM salespipe.run_log
+             ORDER BY run_id"
+        ),
+        vec![
+            vec!["1", "succeeded", ""],
+            vec![
+                "2",
+                "failed",
+                "interrupted (Ctrl-C): the run was rolled back"
+            ]
+        ]
+    );
+    assert_eq!(scalar(&db, count), before);
+    assert_eq!(staged_tables(&db), Vec::<Vec<String>>::new());
+    drop(db);
+    // The lock is released: the next run starts at once, with no abandoned run.
+    salespipe_ok(d, &["run", "pipelines/daily.yaml", "--quiet"]);
+}

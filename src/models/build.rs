@@ -53,6 +53,7 @@ pub fn build(
     let mut built: BTreeSet<&str> = BTreeSet::new();
     let mut pending: Vec<(&Node, &DataTest)> = Vec::new();
     for node in todo {
+        crate::interrupt::check()?;
         let rel = qualified("main", &node.name);
         build_node(wh, node, &rel, vars)?;
         stats.push(ModelStats {
