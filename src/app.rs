@@ -425,10 +425,10 @@ fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>> {
             let (k, v) = kv
                 .split_once('=')
                 .ok_or_else(|| Error::Usage(format!("--var `{kv}`: expected key=value")))?;
-            if !crate::sql::is_valid_ident(k.trim()) {
+            if k.trim().is_empty() {
                 return Err(Error::Usage(format!(
-                    "--var `{kv}`: the name must be letters, digits and `_`, not starting \
-                     with a digit (read as `var.<name>` in templates)"
+                    "--var `{kv}`: no name before `=` (expected name=value, read as \
+                     `var.name` in templates)"
                 )));
             }
             if k.trim() == "fiscal_year_start_month" {

@@ -699,10 +699,13 @@ fn execute(
     for (tmp, path) in reports {
         match std::fs::rename(&tmp, &path) {
             Ok(()) => summary.files_written.push(path),
-            Err(e) => tracing::warn!(
-                "the run is committed, but its report {} could not be put in place: {e}",
-                path.display()
-            ),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                tracing::warn!(
+                    "the run is committed, but its report {} could not be put in place: {e}",
+                    path.display()
+                )
+            }
         }
     }
     Ok(())
@@ -1244,11 +1247,22 @@ fn write_temp(path: &Path, text: &str) -> Result<PathBuf> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
+    // What would stop the rename after the commit, found before it.
+    if path.is_dir() {
+        return Err(Error::Run(format!(
+            "{}: a folder is where the report goes; move it away",
+            path.display()
+        )));
+    }
     // `x.md.tmp`, not `x.tmp`: a report's Markdown and HTML share their stem.
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
     let tmp = path.with_file_name(name);
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    if let Err(e) = std::fs::write(&tmp, text) {
+        // A partly written file (a full disk) is not left behind.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(&tmp, e));
+    }
     Ok(tmp)
 }
 

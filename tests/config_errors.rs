@@ -239,6 +239,26 @@ fn model_template_errors_are_placed_in_the_file() {
             assert!(!d.join("out/warehouse.duckdb").exists(), "{line}");
         }
     }
+    // `plan --select` of another model says so too, as `run --select` would stop on it.
+    let dir = fixture("tiny");
+    let d = dir.path();
+    salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
+    let model = d.join("sql/models/marts/dim_channel.sql");
+    let text = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(
+        &model,
+        text.replacen(r#"{{ ref("stg_orders") }}"#, r#"{{ ref("stg_orders") }"#, 1),
+    )
+    .unwrap();
+    for cmd in ["plan", "run"] {
+        let out = salespipe(d, &[cmd, "pipeline.yaml", "--select", "kpi_sales_growth"]);
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("sql/models/marts/dim_channel.sql:9:27: error[E040]"),
+            "{cmd}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -71,8 +71,9 @@ fn sample_kpis_match_the_cross_check_and_show_every_story() {
 
 /// As of 2025-02-28 (sales go on to 2026-09): the year to date is compared with the same
 /// dates a year earlier whatever the period type (the month's row ended on 29 February
-/// 2024, the quarter's and year's on the 28th), and market share counts sales to the
-/// as-of date only (2025 was annualised from the whole year's sales: +528 %).
+/// 2024, the quarter's and year's on the 28th), the year in progress's previous period
+/// and year ago are those same dates, and market share counts sales to the as-of date
+/// only (2025 was annualised from the whole year's sales: +528 %).
 #[test]
 fn an_earlier_as_of_compares_like_with_like() {
     let dir = tempfile::tempdir().unwrap();
@@ -90,10 +91,10 @@ fn an_earlier_as_of_compares_like_with_like() {
         ],
     );
     let db = open_db(&dir.path().join("out/warehouse.duckdb"));
-    let jan_feb_2024 = num(
+    let to_feb_28_2024 = num(
         &db,
-        "SELECT sum(net_revenue) FROM kpi_sales_monthly
-         WHERE month IN (DATE '2024-01-01', DATE '2024-02-01')",
+        "SELECT sum(net_revenue) FROM kpi_sales_daily
+         WHERE date_day BETWEEN DATE '2024-01-01' AND DATE '2024-02-28'",
     );
     let prior = q(
         &db,
@@ -102,8 +103,15 @@ fn an_earlier_as_of_compares_like_with_like() {
     );
     assert_eq!(prior.len(), 3, "{prior:?}");
     for r in &prior {
-        assert_eq!(d(&r[1]), jan_feb_2024, "{prior:?}");
+        assert_eq!(d(&r[1]), to_feb_28_2024, "{prior:?}");
     }
+    let year = q(
+        &db,
+        "SELECT prev_net_revenue, year_ago_net_revenue FROM kpi_sales_growth
+         WHERE breakdown = 'total' AND period_type = 'year' AND period_start = DATE '2025-01-01'",
+    );
+    assert_eq!(d(&year[0][0]), to_feb_28_2024, "{year:?}");
+    assert_eq!(d(&year[0][1]), to_feb_28_2024, "{year:?}");
     let to_date = num(
         &db,
         "SELECT sum(net_revenue) FROM kpi_sales_daily

@@ -596,6 +596,31 @@ fn a_report_query_of_two_statements_is_named_so() {
     let err = String::from_utf8_lossy(&out.stderr);
     let want = format!("{}:{line}:1: {msg}", query.display());
     assert!(err.contains(&want), "expected `{want}` in\n{err}");
+    // Regression: a statement that is not a SELECT passed `plan`, and `run` committed
+    // it with the run (reports render inside the data transaction).
+    let original = std::fs::read_to_string(repo().join("sql/reports/sales_trend.sql")).unwrap();
+    std::fs::write(
+        &query,
+        format!("CREATE TABLE main.zz_made AS SELECT 1 AS y;\n{original}"),
+    )
+    .unwrap();
+    let msg = "report `monthly_sales` query `trend`: is not a SELECT; a report query is a \
+               single SELECT";
+    let out = salespipe(d, &["plan", "pipeline.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(msg), "{err}");
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(msg));
+    let db = open_db(&d.join("out/warehouse.duckdb"));
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*)::VARCHAR FROM duckdb_tables() WHERE table_name = 'zz_made'"
+        ),
+        "0"
+    );
 }
 
 #[test]
@@ -658,8 +683,23 @@ fn a_report_or_link_that_cannot_be_written_changes_nothing() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert!(!parquet.join(".versions/fct_order_lines/run-2").exists());
-    // Out of the way, the next run lands it all.
     std::fs::remove_dir(&blocker).unwrap();
+    // A folder where the report itself goes would fail its rename after the commit:
+    // found before it.
+    std::fs::remove_file(&report).unwrap();
+    std::fs::create_dir(&report).unwrap();
+    let out = salespipe(d, &["run", "pipeline.yaml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("monthly_sales-2026-09.md: a folder is where the report goes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(link(), link_before, "Parquet link unchanged");
+    assert!(!d.join("out/reports/monthly_sales-2026-09.md.tmp").exists());
+    // Out of the way, the next run lands it all.
+    std::fs::remove_dir(&report).unwrap();
     salespipe_ok(d, &["run", "pipeline.yaml", "--quiet"]);
     assert_ne!(link(), link_before);
 }

@@ -199,8 +199,8 @@ impl ModelGraph {
 }
 
 /// Warns (stderr) of each `--var` that nothing reads: see [`vars::unused_vars`]; the
-/// texts are the SQL models' templates and the report templates (`*.tera` in each
-/// report's templates folder).
+/// texts are the SQL models' templates, their `<model>.yml` test declarations and the
+/// report templates (`*.tera` in each report's templates folder).
 pub fn warn_unused_vars(
     pipeline: &crate::config::validate::Pipeline,
     graph: &ModelGraph,
@@ -217,6 +217,18 @@ pub fn warn_unused_vars(
             NodeKind::Computed(_) => None,
         })
         .collect();
+    // Data tests declared in `<model>.yml` are rendered with `var` too.
+    let files: std::collections::BTreeSet<&Path> = graph
+        .nodes
+        .iter()
+        .flat_map(|n| n.tests.iter().map(|t| t.file.as_path()))
+        .filter(|f| f.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .collect();
+    texts.extend(
+        files
+            .into_iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok()),
+    );
     let dirs: std::collections::BTreeSet<&Path> = pipeline
         .reports
         .iter()

@@ -202,6 +202,10 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
             nodes.push(planned);
             continue;
         }
+        if !selected {
+            // Not rendered, but `run` checks every model's template syntax first.
+            errors.extend(render::node_syntax_error(node));
+        }
         if !selected && in_wh(&node.name)? {
             copy_schema(&node.name)?;
             planned.status = PlanStatus::Existing;
@@ -338,7 +342,7 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
             &wh,
             pipeline,
             against_warehouse,
-            !unbuilt.is_empty(),
+            &unbuilt,
         )?);
     }
     Ok(PlanReport {
@@ -357,7 +361,7 @@ fn plan_report_queries(
     wh: &Warehouse,
     pipeline: &Pipeline,
     against_warehouse: bool,
-    some_unbuilt: bool,
+    unbuilt: &BTreeSet<String>,
 ) -> Result<Vec<Diagnostic>> {
     if !against_warehouse {
         // No warehouse yet: the bookkeeping tables a run creates, empty.
@@ -389,7 +393,8 @@ fn plan_report_queries(
             let Ok(sql) = std::fs::read_to_string(path) else {
                 continue; // `validate` reports a query file that cannot be read
             };
-            if let Some((line, column, count)) = crate::report::extra_statements(wh, &sql) {
+            if let Some(shape) = crate::report::query_shape(wh, &sql) {
+                let (line, column) = crate::report::query_shape_place(&shape);
                 errors.push(diag(
                     &shown(path),
                     line,
@@ -398,7 +403,7 @@ fn plan_report_queries(
                     format!(
                         "report `{}` query `{name}`: {}",
                         r.config.name,
-                        crate::report::extra_statements_message(count)
+                        crate::report::query_shape_message(&shape)
                     ),
                 ));
                 continue;
@@ -407,7 +412,13 @@ fn plan_report_queries(
                 Ok(stmt) => stmt,
                 Err(e) => {
                     let at = locate(&e.to_string(), &sql, 0, &sql);
-                    let hint = if some_unbuilt && at.message.contains("does not exist") {
+                    // DuckDB's `Table with name X does not exist`, X a model not built.
+                    let missing = at
+                        .message
+                        .split_once("Table with name ")
+                        .and_then(|(_, rest)| rest.split_once(' '))
+                        .map(|(name, _)| name.trim_matches('"'));
+                    let hint = if missing.is_some_and(|m| unbuilt.contains(m)) {
                         " (a model it reads is not selected and not in the warehouse: run \
                          without `--select` first)"
                     } else {

@@ -186,20 +186,21 @@ fn variable_error(name: &str, path: &Path, template: &str, err: &tera::Error) ->
 /// their place. `run` checks them before it opens the warehouse; `validate` and `plan`
 /// list them.
 pub fn syntax_errors(graph: &super::ModelGraph) -> Vec<crate::error::Diagnostic> {
-    let mut out = Vec::new();
-    for node in &graph.nodes {
-        let super::NodeKind::Sql { template } = &node.kind else {
-            continue;
-        };
-        let mut tera = tera::Tera::default();
-        let file = node.path.to_string_lossy().to_string();
-        if let Err(e) = tera.add_raw_template(&file, &named_refs(template)) {
-            if let Error::Config(c) = syntax_error(&node.name, &node.path, template, &e) {
-                out.extend(c.diagnostics);
-            }
-        }
+    graph.nodes.iter().filter_map(node_syntax_error).collect()
+}
+
+/// The syntax error of one SQL model's template, if any (see [`syntax_errors`]).
+pub fn node_syntax_error(node: &super::Node) -> Option<crate::error::Diagnostic> {
+    let super::NodeKind::Sql { template } = &node.kind else {
+        return None;
+    };
+    let mut tera = tera::Tera::default();
+    let file = node.path.to_string_lossy().to_string();
+    let e = tera.add_raw_template(&file, &named_refs(template)).err()?;
+    match syntax_error(&node.name, &node.path, template, &e) {
+        Error::Config(c) => c.diagnostics.into_iter().next(),
+        _ => None,
     }
-    out
 }
 
 /// Renders the model `name` (file `path`, text `template`), whose literal `ref()`s are

@@ -15,7 +15,7 @@ use crate::config::ReportPeriod;
 use crate::report::period;
 
 /// Warnings for `--var` names that nothing reads: not declared under `vars:` and not
-/// written as `var.<name>` in any of `texts` (the model and report templates), with
+/// written as `var.<name>` (or `var["<name>"]`) in any of `texts` (the model and report templates), with
 /// the closest name that is (a typo such as `rag_gren` would otherwise pass unseen).
 pub fn unused_vars<'a>(
     declared: &BTreeMap<String, String>,
@@ -24,14 +24,24 @@ pub fn unused_vars<'a>(
 ) -> Vec<String> {
     let mut used: std::collections::BTreeSet<String> = declared.keys().cloned().collect();
     for text in texts {
-        for (i, _) in text.match_indices("var.") {
+        // `var.name`, `var["name"]`, `var['name']`.
+        for (i, _) in text.match_indices("var") {
             let before_ok =
                 i == 0 || !text[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
-            let name: String = text[i + 4..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if before_ok && !name.is_empty() {
+            let rest = &text[i + 3..];
+            let name: Option<String> = if let Some(r) = rest.strip_prefix('.') {
+                Some(
+                    r.chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect(),
+                )
+            } else {
+                rest.strip_prefix("[\"")
+                    .and_then(|r| r.split_once('"'))
+                    .or_else(|| rest.strip_prefix("['").and_then(|r| r.split_once('\'')))
+                    .map(|(n, _)| n.to_string())
+            };
+            if let Some(name) = name.filter(|n| before_ok && !n.is_empty()) {
                 used.insert(name);
             }
         }
@@ -168,6 +178,31 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// `var.x`, `var["x"]` and `var['x']` all read `x`; `myvar.x` and a declared name do
+    /// not need reading; a typo gets the closest name read.
+    #[test]
+    fn unused_vars_finds_what_nothing_reads() {
+        let given: BTreeMap<String, String> = ["a", "b", "c", "declared", "min_linez", "x"]
+            .iter()
+            .map(|k| (k.to_string(), "1".to_string()))
+            .collect();
+        let declared: BTreeMap<String, String> = [("declared".to_string(), "2".to_string())].into();
+        let texts = [
+            "SELECT {{ var.a }}, {{ var[\"b\"] }}, {{ var['c'] }}, {{ myvar.x }}",
+            "tests: [{ expression: \"lines >= {{ var.min_lines }}\" }]",
+        ];
+        let w = unused_vars(&declared, &given, texts.into_iter());
+        assert_eq!(
+            w,
+            vec![
+                "--var `min_linez` is not read by any model or report (not under `vars:`); \
+                 did you mean `min_lines`?"
+                    .to_string(),
+                "--var `x` is not read by any model or report (not under `vars:`)".to_string(),
+            ]
+        );
     }
 
     #[test]

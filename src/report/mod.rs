@@ -129,12 +129,13 @@ pub fn render(
     let mut data = Map::new();
     for (name, path) in &report.queries {
         let sql = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        if let Some((line, column, count)) = extra_statements(wh, &sql) {
+        if let Some(shape) = query_shape(wh, &sql) {
+            let (line, column) = query_shape_place(&shape);
             return Err(Error::Run(format!(
                 "{}:{line}:{column}: report `{}` query `{name}`: {}",
                 path.display(),
                 report.config.name,
-                extra_statements_message(count)
+                query_shape_message(&shape)
             )));
         }
         let rows = run_query(wh, &sql, &params).map_err(|e| match e {
@@ -270,51 +271,88 @@ fn params_for(
     PARAMETERS.into_iter().zip(values).collect()
 }
 
-/// When `sql` holds more than one statement (a report query is one SELECT): the
-/// 1-based line and column where the second starts, and how many there are. A text
-/// DuckDB cannot parse is left to `prepare`, which says why.
-pub fn extra_statements(wh: &Warehouse, sql: &str) -> Option<(usize, usize, usize)> {
-    let count: i64 = wh
+/// What makes a report query file other than one SELECT (it is run inside the data
+/// transaction: anything else would be committed with the run).
+pub enum QueryShape {
+    /// More than one statement: how many, and the 1-based line and column where the
+    /// second begins.
+    Statements(usize, usize, usize),
+    /// A statement that is not a SELECT (DuckDB's parser serialises only SELECTs).
+    NotSelect,
+}
+
+/// The problem with `sql` as a report query, if any: several statements, or one that is
+/// not a SELECT. A text DuckDB cannot parse is left to `prepare`, which says why.
+pub fn query_shape(wh: &Warehouse, sql: &str) -> Option<QueryShape> {
+    let json: String = wh
         .conn
-        .query_row(
-            "SELECT coalesce(json_array_length(json_serialize_sql(?)::JSON -> 'statements'), 0)",
-            [sql],
-            |r| r.get(0),
-        )
+        .query_row("SELECT json_serialize_sql(?)", [sql], |r| r.get(0))
         .ok()?;
+    let v: serde_json::Value = serde_json::from_str(&json).ok()?;
+    if v["error"] == true {
+        return (v["error_type"] != "parser").then_some(QueryShape::NotSelect);
+    }
+    let count = v["statements"].as_array().map_or(0, Vec::len);
     if count < 2 {
         return None;
     }
-    // The first text after a `;` that is not a blank or a `--` comment line.
-    let mut offset = None;
-    for (i, _) in sql.match_indices(';') {
-        let rest = &sql[i + 1..];
-        let mut at = i + 1;
-        for line in rest.split_inclusive('\n') {
-            let t = line.trim_start();
-            if t.is_empty() || t.starts_with("--") {
-                at += line.len();
-                continue;
-            }
-            offset = Some(at + (line.len() - t.len()));
-            break;
-        }
-        if offset.is_some() {
-            break;
-        }
-    }
-    let at = offset.unwrap_or(0);
+    let at = second_statement(sql);
     let line = sql[..at].matches('\n').count() + 1;
     let column = sql[..at].chars().rev().take_while(|&c| c != '\n').count() + 1;
-    Some((line, column, count as usize))
+    Some(QueryShape::Statements(count, line, column))
 }
 
-/// The message for a query file of `count` statements.
-pub fn extra_statements_message(count: usize) -> String {
-    format!(
-        "holds {count} statements; a report query is a single SELECT (take out the `;` \
-         and what follows it, or move it to a file of its own)"
-    )
+/// The byte offset where the second statement of `sql` begins: the first text after a
+/// `;` outside quotes and comments that is not itself blank or a comment (0 if none).
+fn second_statement(sql: &str) -> usize {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    let mut after_semicolon = false;
+    while i < b.len() {
+        match b[i] {
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = sql[i..].find('\n').map_or(b.len(), |n| i + n);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = sql[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2);
+            }
+            q @ (b'\'' | b'"') if !after_semicolon => {
+                // A doubled quote inside is two strings back to back: same result.
+                i = sql[i + 1..]
+                    .find(q as char)
+                    .map_or(b.len(), |n| i + 1 + n + 1);
+            }
+            b';' => {
+                after_semicolon = true;
+                i += 1;
+            }
+            c if c.is_ascii_whitespace() => i += 1,
+            _ if after_semicolon => return i,
+            _ => i += 1,
+        }
+    }
+    0
+}
+
+/// The message for a query file that is not one SELECT.
+pub fn query_shape_message(shape: &QueryShape) -> String {
+    match shape {
+        QueryShape::Statements(count, ..) => format!(
+            "holds {count} statements; a report query is a single SELECT (take out the `;` \
+             and what follows it, or move it to a file of its own)"
+        ),
+        QueryShape::NotSelect => "is not a SELECT; a report query is a single SELECT (it runs \
+             inside the run's transaction: anything else would change the warehouse)"
+            .to_string(),
+    }
+}
+
+/// The 1-based line and column a [`QueryShape`] is placed at.
+pub fn query_shape_place(shape: &QueryShape) -> (usize, usize) {
+    match shape {
+        QueryShape::Statements(_, line, column) => (*line, *column),
+        QueryShape::NotSelect => (1, 1),
+    }
 }
 
 /// Runs one query, binding only the named parameters it uses, and returns its rows as
@@ -488,7 +526,18 @@ fn syntax_diagnostic(dir: &std::path::Path, message: &str) -> crate::error::Diag
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use super::{escape_markdown, params_for, period};
+    use super::{escape_markdown, params_for, period, second_statement};
+
+    /// Where the second statement begins: after a `;` outside quotes and comments, past
+    /// blanks and comment lines. Regression: a `;` in a comment on line 1 was taken.
+    #[test]
+    fn the_second_statement_is_found_past_comments_and_strings() {
+        let sql = "-- trend; by month\nSELECT ';' AS x /* a; b */\nFROM t;\n-- next\nSELECT 1;\n";
+        let at = second_statement(sql);
+        assert_eq!(&sql[at..at + 8], "SELECT 1");
+        assert_eq!(second_statement("SELECT 1;\n  \n"), 0);
+        assert_eq!(second_statement("SELECT 1"), 0);
+    }
     use crate::config::ReportPeriod;
     use chrono::NaiveDate;
 

@@ -518,16 +518,31 @@ pub fn publish(
 impl Prepared {
     /// After the commit: points each stable path at its new version, prunes old
     /// versions and puts the new `_manifest.json` in place. Returns the stable paths.
+    /// A rename that fails does not stop the others (the run is committed): its
+    /// temporary file is removed and the first error returned after all were tried.
     pub fn finish(self) -> Result<Vec<PathBuf>> {
         let mut out = Vec::new();
+        let mut first: Option<Error> = None;
+        let mut put = |tmp: &Path, path: &Path| match std::fs::rename(tmp, path) {
+            Ok(()) => true,
+            Err(e) => {
+                let _ = std::fs::remove_file(tmp);
+                first.get_or_insert(Error::io(path, e));
+                false
+            }
+        };
         for (tmp, link, versions, current) in &self.links {
-            std::fs::rename(tmp, link).map_err(|e| Error::io(link, e))?;
-            prune(versions, current);
-            out.push(link.clone());
+            if put(tmp, link) {
+                prune(versions, current);
+                out.push(link.clone());
+            }
         }
         let (tmp, path) = &self.manifest;
-        std::fs::rename(tmp, path).map_err(|e| Error::io(path, e))?;
-        Ok(out)
+        put(tmp, path);
+        match first {
+            None => Ok(out),
+            Some(e) => Err(e),
+        }
     }
 
     /// Removes what [`prepare`] made (a run that failed before its commit).

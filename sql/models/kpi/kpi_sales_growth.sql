@@ -1,5 +1,5 @@
 -- materialized: table
--- description: Growth of net revenue (sales dated in the period - returns dated in it, USD) per period (period_type month, quarter or year, every period from the first year to the as-of date, zero when nothing sold) x breakdown (total, region = customer region, category, channel, segment) x member. The as-of period counts up to the as-of date (period_to) and is compared with as many days of the previous period and with the same dates a year earlier; a finished period with the whole others (as the reports do). prev_net_revenue = the previous period (to the same day while the period is in progress); pop_growth_pct = net_revenue / prev_net_revenue - 1 (MoM for months, QoQ for quarters, YoY for years); year_ago_net_revenue = the same period one year earlier (to the same date while in progress; February 2025's ends on 29 February 2024), yoy_growth_pct = net_revenue / year_ago_net_revenue - 1; ytd_net_revenue = 1 January to period_to, prior_ytd_net_revenue = 1 January of the year before to the same date (the end of the same month when period_to ends a month), the same for every period type, ytd_growth_pct = ytd / prior_ytd - 1. Growth is NULL when its base is not positive; fractions as DECIMAL(18,4).
+-- description: Growth of net revenue (sales dated in the period - returns dated in it, USD) per period (period_type month, quarter or year, every period from the first year to the as-of date, zero when nothing sold) x breakdown (total, region = customer region, category, channel, segment) x member. The as-of period counts up to the as-of date (period_to) and is compared with as many days of the previous period and with the same dates a year earlier; a finished period with the whole others (as the reports do). prev_net_revenue = the previous period (while the period is in progress: as many days of it; for a year, the same dates as the year ago); pop_growth_pct = net_revenue / prev_net_revenue - 1 (MoM for months, QoQ for quarters, YoY for years); year_ago_net_revenue = the same period one year earlier (to the same date while in progress; February 2025's ends on 29 February 2024), yoy_growth_pct = net_revenue / year_ago_net_revenue - 1; ytd_net_revenue = 1 January to period_to, prior_ytd_net_revenue = 1 January of the year before to the same date a year before period_to, the same for every period type, ytd_growth_pct = ytd / prior_ytd - 1. Growth is NULL when its base is not positive; fractions as DECIMAL(18,4).
 -- order_by: period_type, period_start, breakdown, member
 -- test: { unique: [period_type, period_start, breakdown, member] }
 -- partition_by: year
@@ -68,6 +68,8 @@ grid AS (
         CAST(p.period_start - INTERVAL 1 DAY AS DATE) AS before_start,
         CAST(p.prev_start - INTERVAL 1 DAY AS DATE) AS before_prev,
         CASE WHEN p.period_to = p.period_end THEN CAST(p.period_start - INTERVAL 1 DAY AS DATE)
+            -- A year's previous period is the year ago: the same dates, as below.
+            WHEN p.period_type = 'year' THEN CAST(p.period_to - INTERVAL 1 YEAR AS DATE)
             ELSE least(p.prev_start + CAST(p.period_to - p.period_start AS INTEGER),
                        CAST(p.period_start - INTERVAL 1 DAY AS DATE)) END AS prev_to,
         CAST(p.ya_start - INTERVAL 1 DAY AS DATE) AS before_ya,
@@ -75,12 +77,10 @@ grid AS (
             ELSE least(CAST(p.period_to - INTERVAL 1 YEAR AS DATE), p.ya_end) END AS ya_end,
         CAST(date_trunc('year', p.period_start) - INTERVAL 1 DAY AS DATE) AS before_ytd,
         CAST(date_trunc('year', p.period_start) - INTERVAL 1 YEAR - INTERVAL 1 DAY AS DATE) AS before_pytd,
-        -- The prior year to date ends on the same date a year earlier, or at the end of
-        -- the same month when period_to ends a month (to 29 February 2024 for 28
-        -- February 2025): one rule whatever the period type.
-        CASE WHEN p.period_to = last_day(p.period_to)
-            THEN last_day(CAST(p.period_to - INTERVAL 1 YEAR AS DATE))
-            ELSE CAST(p.period_to - INTERVAL 1 YEAR AS DATE) END AS pytd_end,
+        -- The prior year to date ends on the same date a year earlier (28 February 2024
+        -- for 28 February 2025, as a year in progress is compared): one rule whatever
+        -- the period type.
+        CAST(p.period_to - INTERVAL 1 YEAR AS DATE) AS pytd_end,
         m.breakdown, m.member
     FROM (
         SELECT *, least(period_end, DATE '{{ as_of }}') AS period_to,
