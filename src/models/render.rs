@@ -63,8 +63,9 @@ fn original_column(line: &str, column: usize) -> usize {
         rest = &rest[i + 4..];
         let trimmed = rest.trim_start();
         if before_ok && (trimmed.starts_with('"') || trimmed.starts_with('\'')) {
-            // `name=` goes at `at` (0-based) in the original, `at + shift` rewritten.
-            if at + shift + 1 > column {
+            // `name=` goes at `at` in the original, `at + shift` rewritten (in characters,
+            // as Tera counts columns).
+            if line[..at].chars().count() + shift + 1 > column {
                 break;
             }
             shift += 5;
@@ -257,6 +258,20 @@ mod tests {
         let refs =
             find_refs("select *\nfrom {{ ref(\"orders\") }} join {{ref('lines')}}\n-- href(x)");
         assert_eq!(refs, vec![("orders".into(), 2, 9), ("lines".into(), 2, 33)]);
+    }
+
+    /// Columns in the file from columns in the rewritten text (5 more per `name=`
+    /// inserted before them), in characters.
+    #[test]
+    fn columns_are_mapped_back_through_the_rewrite() {
+        let line = r#"FROM {{ ref("a") }} JOIN {{ ref("b") } -- é"#;
+        // `FROM {{ ref(name="a") }} JOIN {{ ref(name="b") }`: the unclosed `}` is at 45
+        // rewritten, 35 in the file; a column before the first `ref(` is unchanged.
+        assert_eq!(original_column(line, 45), 35);
+        assert_eq!(original_column(line, 3), 3);
+        let accented = r#"-- é {{ ref("a") }"#;
+        // `-- é {{ ref(name="a") }`: the `}` at 25 rewritten, 20 in the file.
+        assert_eq!(original_column(accented, 25), 20);
     }
 
     #[test]
