@@ -219,7 +219,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
     let _lock = RunLock::acquire(&pipeline.database, &owner)?;
     let wh = Warehouse::open(&pipeline.database, &settings, &pipeline.parquet_dir)?;
     let run_id = wh.start_run(&pipeline.config.name, opts.started_at)?;
-    crate::interrupt::watch(wh.conn.interrupt_handle());
+    let _watch = crate::interrupt::watch(wh.conn.interrupt_handle());
     let mut progress = Progress::for_run(opts.quiet, &sources);
     let mut summary = RunSummary::opened(
         run_id,
@@ -248,6 +248,8 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions) -> std::result::Result<RunSum
             e
         }
     });
+    // Committed or about to be rolled back: the log is written whatever is pressed.
+    crate::interrupt::finishing();
     let (status, reason) = match &result {
         Ok(()) => (RunStatus::Succeeded, None),
         Err(e) => {
@@ -680,8 +682,12 @@ fn execute(
         reports.push((tmp, r.path.clone()));
         Ok(())
     });
-    // The last moment Ctrl-C can stop the run.
+    // The last moment Ctrl-C can stop the run: DuckDB does not interrupt a commit, so
+    // from here a press is told the data is settling, not that it is rolled back.
     let written = written.and_then(|()| crate::interrupt::check());
+    if written.is_ok() {
+        crate::interrupt::finishing();
+    }
     if let Err(e) = written.and_then(|()| wh.commit()) {
         prepared.discard();
         for (tmp, _) in &reports {

@@ -196,15 +196,15 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
             nodes.push(planned);
             continue;
         }
+        if !selected {
+            // Not rendered, but `run` checks every model's template syntax first.
+            errors.extend(render::node_syntax_error(node));
+        }
         if node.deps.iter().any(|d| bad.contains(d)) {
             planned.status = PlanStatus::Skipped;
             bad.insert(node.name.clone());
             nodes.push(planned);
             continue;
-        }
-        if !selected {
-            // Not rendered, but `run` checks every model's template syntax first.
-            errors.extend(render::node_syntax_error(node));
         }
         if !selected && in_wh(&node.name)? {
             copy_schema(&node.name)?;
