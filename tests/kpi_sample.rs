@@ -51,10 +51,7 @@ fn close(what: &str, got: &str, want: &Value, unit: &str) {
 
 #[test]
 fn sample_kpis_match_the_cross_check_and_show_every_story() {
-    let dir = tempfile::tempdir().unwrap();
-    for d in ["pipelines", "sample_data", "sql", "report_templates"] {
-        copy_dir(&repo().join(d), &dir.path().join(d));
-    }
+    let dir = sample_project();
     salespipe_ok(dir.path(), &["run", "pipelines/daily.yaml", "--quiet"]);
     let db = open_db(&dir.path().join("out/warehouse.duckdb"));
     let expected: Value = serde_json::from_str(
@@ -76,10 +73,7 @@ fn sample_kpis_match_the_cross_check_and_show_every_story() {
 /// only (2025 was annualised from the whole year's sales: +528 %).
 #[test]
 fn an_earlier_as_of_compares_like_with_like() {
-    let dir = tempfile::tempdir().unwrap();
-    for d in ["pipelines", "sample_data", "sql", "report_templates"] {
-        copy_dir(&repo().join(d), &dir.path().join(d));
-    }
+    let dir = sample_project();
     salespipe_ok(
         dir.path(),
         &[

@@ -761,10 +761,7 @@ fn the_sample_run_writes_the_same_bytes_from_a_fresh_warehouse() {
     // Parquet output (models, forecasts, rejects) is byte for byte the same. The
     // forecasts once differed in their last bits from run to run (their input was summed
     // as doubles, in DuckDB's thread order).
-    let dir = tempfile::tempdir().unwrap();
-    for d in ["pipelines", "sample_data", "sql", "report_templates"] {
-        copy_dir(&repo().join(d), &dir.path().join(d));
-    }
+    let dir = sample_project();
     let out = dir.path().join("out");
     salespipe_ok(dir.path(), &["run", "pipelines/daily.yaml", "--quiet"]);
     let first = parquet_files(&out.join("parquet"));
@@ -1092,11 +1089,8 @@ fn a_failing_tests_kept_rows_show_personal_data_masked() {
 /// failed (`interrupted`), its lock released and nothing staged left; exit code 130.
 #[test]
 fn ctrl_c_rolls_the_run_back_and_logs_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = sample_project();
     let d = dir.path();
-    for sub in ["pipelines", "sample_data", "sql", "report_templates"] {
-        copy_dir(&repo().join(sub), &d.join(sub));
-    }
     salespipe_ok(d, &["run", "pipelines/daily.yaml", "--quiet"]);
     let db = open_db(&d.join("out/warehouse.duckdb"));
     let count = "SELECT count(*)::VARCHAR FROM order_lines";

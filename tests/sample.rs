@@ -88,10 +88,7 @@ fn sample_is_deterministic_and_matches_the_committed_copy() {
 
 /// The repository's daily pipeline run on a copy of the committed sample.
 fn run_daily() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for d in ["pipelines", "sample_data", "sql", "report_templates"] {
-        copy_dir(&repo().join(d), &dir.path().join(d));
-    }
+    let dir = sample_project();
     salespipe_ok(dir.path(), &["run", "pipelines/daily.yaml", "--quiet"]);
     dir
 }

@@ -922,10 +922,7 @@ fn copies_table(source: &str) -> String {
 /// `_copies_<name>`; returns their number.
 fn drop_loaded_copies(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i64> {
     let copies = copies_table(&cfg.name);
-    wh.exec(&format!(
-        "CREATE OR REPLACE TEMP TABLE {copies} (_file VARCHAR, _line BIGINT,
-             _kept_file VARCHAR, _kept_line BIGINT)"
-    ))?;
+    create_set_aside(wh, &copies)?;
     if cfg.columns.is_empty() || !wh.table_exists(&cfg.name)? {
         return Ok(0);
     }
@@ -959,10 +956,7 @@ fn drop_loaded_copies(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result
 /// Nothing is dropped without `latest_by` (the newer load always wins).
 fn supersede_loaded(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i64> {
     let stale = stale_table(&cfg.name);
-    wh.exec(&format!(
-        "CREATE OR REPLACE TEMP TABLE {stale} (_file VARCHAR, _line BIGINT,
-             _kept_file VARCHAR, _kept_line BIGINT)"
-    ))?;
+    create_set_aside(wh, &stale)?;
     let Some(latest) = cfg.latest_by.as_deref().map(ident) else {
         return Ok(0);
     };
@@ -997,6 +991,15 @@ fn supersede_loaded(wh: &Warehouse, cfg: &SourceConfig, run_id: i64) -> Result<i
         on = on.join(" AND "),
     ))?;
     set_aside(wh, cfg, run_id, &stale, "superseded")
+}
+
+/// Creates (empty) the temp table of rows set aside against the table, as read by
+/// [`set_aside`].
+fn create_set_aside(wh: &Warehouse, table: &str) -> Result<()> {
+    wh.exec(&format!(
+        "CREATE OR REPLACE TEMP TABLE {table} (_file VARCHAR, _line BIGINT,
+             _kept_file VARCHAR, _kept_line BIGINT)"
+    ))
 }
 
 /// Lists the rows of `listed` (`_file`, `_line`, `_kept_file`, `_kept_line`) in

@@ -35,6 +35,16 @@ pub fn fixture(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A copy of the repository's sample project (pipelines, sample data, SQL, report
+/// templates) in a new temporary folder.
+pub fn sample_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["pipelines", "sample_data", "sql", "report_templates"] {
+        copy_dir(&repo().join(d), &dir.path().join(d));
+    }
+    dir
+}
+
 /// Runs the binary with `args` in `cwd`.
 pub fn salespipe(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_salespipe"))
