@@ -126,15 +126,46 @@ fn a_cycle_is_reported_with_its_path() {
         let out = salespipe(dir.path(), &[cmd, "pipeline.yaml"]);
         assert_eq!(out.status.code(), Some(2), "{cmd}");
         let err = stderr(&out);
+        // Placed at fct_sales's ref() of mart_region.
         assert!(
             err.contains(
-                "error[E032]: models depend on each other in a cycle: \
-                 fct_sales -> mart_region -> fct_sales"
+                "models/marts/fct_sales.sql:3:42: error[E032]: models depend on each other in \
+                 a cycle: fct_sales -> mart_region -> fct_sales"
             ),
             "{cmd}: {err}"
         );
     }
     assert!(!dir.path().join("out/warehouse.duckdb").exists());
+}
+
+/// An `order_by` or `partition_by` naming a column the model does not have is placed at
+/// the setting: in `<model>.yml` or in the model's header (it was E041 without a place).
+#[test]
+fn a_setting_naming_a_missing_column_is_placed_at_the_setting() {
+    // In `<model>.yml` (the models reading fct_sales are then skipped).
+    let dir = fixture("models");
+    let yml = dir.path().join("models/marts/fct_sales.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(
+        &yml,
+        text.replace("order_by: [sale_id]", "order_by: [sale_idd]"),
+    )
+    .unwrap();
+    let out = salespipe(dir.path(), &["plan", "pipeline.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let want = "models/marts/fct_sales.yml:3:12: error[E041]: `order_by`: `sale_idd` is not a \
+                column of model `fct_sales`; did you mean `sale_id`?";
+    assert!(stderr(&out).contains(want), "{}", stderr(&out));
+    // In the model's header.
+    let dir = fixture("models");
+    let sql = dir.path().join("models/marts/mart_region.sql");
+    let text = std::fs::read_to_string(&sql).unwrap();
+    std::fs::write(&sql, format!("-- partition_by: regoin\n{text}")).unwrap();
+    let out = salespipe(dir.path(), &["plan", "pipeline.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let want = "models/marts/mart_region.sql:1:18: error[E041]: `partition_by`: `regoin` is not \
+                a column of model `mart_region`; did you mean `region`?";
+    assert!(stderr(&out).contains(want), "{}", stderr(&out));
 }
 
 #[test]

@@ -471,12 +471,22 @@ pub fn discover_with(
             }
             Err(cycle) => {
                 let first = nodes.iter().find(|n| n.name == cycle[0]);
+                // Placed at the first model's `ref()` of the next one in the cycle.
+                let (line, column) = first
+                    .and_then(|n| match &n.kind {
+                        NodeKind::Sql { template } => render::find_refs(template)
+                            .into_iter()
+                            .find(|(name, _, _)| cycle.get(1) == Some(name))
+                            .map(|(_, l, c)| (l, c)),
+                        NodeKind::Computed(_) => None,
+                    })
+                    .unwrap_or((0, 0));
                 diags.push(Diagnostic {
                     file: first
                         .map(|n| n.path.clone())
                         .unwrap_or_else(|| dir.to_path_buf()),
-                    line: 0,
-                    column: 0,
+                    line,
+                    column,
                     code: "E032",
                     message: format!(
                         "models depend on each other in a cycle: {}",

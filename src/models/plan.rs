@@ -274,7 +274,8 @@ pub fn plan(pipeline: &Pipeline, graph: &ModelGraph, opts: &PlanOptions) -> Resu
                 if let Some(s) = crate::util::suggest(c, names.iter().copied()) {
                     msg.push_str(&format!("; did you mean `{s}`?"));
                 }
-                errors.push(diag(&file, 0, 0, "E041", msg));
+                let (place, line, column) = setting_place(node, key, c);
+                errors.push(diag(&shown(&place), line, column, "E041", msg));
                 planned.status = PlanStatus::Failed;
             }
         }
@@ -472,6 +473,38 @@ fn plan_report_queries(
         }
     }
     Ok(errors)
+}
+
+/// Where a model's setting `key` names `value`: its `-- key:` header line in the model
+/// file, or its line in `<model>.yml` beside it; the model file without a place when
+/// neither says it.
+fn setting_place(node: &Node, key: &str, value: &str) -> (std::path::PathBuf, usize, usize) {
+    let find = |text: &str, header: bool| {
+        text.lines().enumerate().find_map(|(i, l)| {
+            let t = l.trim_start();
+            let names_key = if header {
+                t.strip_prefix("--")
+                    .is_some_and(|r| r.trim_start().starts_with(&format!("{key}:")))
+            } else {
+                t.starts_with(&format!("{key}:"))
+            };
+            let at = l.find(value).filter(|_| names_key)?;
+            Some((i + 1, l[..at].chars().count() + 1))
+        })
+    };
+    if let NodeKind::Sql { template } = &node.kind {
+        if let Some((line, column)) = find(template, true) {
+            return (node.path.clone(), line, column);
+        }
+    }
+    let yml = node.path.with_extension("yml");
+    if let Some((line, column)) = std::fs::read_to_string(&yml)
+        .ok()
+        .and_then(|t| find(&t, false))
+    {
+        return (yml, line, column);
+    }
+    (node.path.clone(), 0, 0)
 }
 
 fn diag(
