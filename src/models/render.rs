@@ -10,66 +10,81 @@ use super::vars::TemplateVars;
 use crate::error::{Error, Result};
 use crate::sql::qualified;
 
-/// Every `ref("name")` / `ref('name')` with its 1-based line and column.
-pub fn find_refs(text: &str) -> Vec<(String, usize, usize)> {
-    let mut out = Vec::new();
-    for (li, line) in text.lines().enumerate() {
-        let mut rest = line;
-        let mut offset = 0;
-        while let Some(i) = rest.find("ref(") {
-            let before_ok =
-                i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
-            let after = rest[i + 4..].trim_start();
-            if before_ok {
-                if let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') {
-                    if let Some(end) = after[1..].find(q) {
-                        out.push((after[1..1 + end].to_string(), li + 1, offset + i + 1));
-                    }
-                }
-            }
-            offset += i + 4;
-            rest = &rest[i + 4..];
-        }
-    }
-    out
+/// Whether byte `at` of `text` is inside a Tera tag (`{{ }}` or `{% %}`): a `ref(` in
+/// the SQL around them (a string, a comment) is text, not a call.
+fn in_tag(text: &str, at: usize) -> bool {
+    let before = &text[..at];
+    let open = before.rfind("{{").max(before.rfind("{%"));
+    let close = before.rfind("}}").max(before.rfind("%}"));
+    open.is_some() && open > close
 }
 
-/// Tera functions take named arguments only: `ref("x")` becomes `ref(name="x")`.
+/// The byte offsets of the `ref(` calls of `text` that take a quoted name inside a tag.
+fn ref_calls(text: &str) -> Vec<usize> {
+    text.match_indices("ref(")
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            let before_ok =
+                i == 0 || !text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+            let after = text[i + 4..].trim_start();
+            before_ok && (after.starts_with('"') || after.starts_with('\'')) && in_tag(text, i)
+        })
+        .collect()
+}
+
+/// Every `ref("name")` / `ref('name')` inside a tag, with its 1-based line and column.
+pub fn find_refs(text: &str) -> Vec<(String, usize, usize)> {
+    ref_calls(text)
+        .into_iter()
+        .filter_map(|i| {
+            let after = text[i + 4..].trim_start();
+            let q = after.chars().next()?;
+            let end = after[1..].find(q)?;
+            let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+            let line = text[..i].matches('\n').count() + 1;
+            let column = text[line_start..i].chars().count() + 1;
+            Some((after[1..1 + end].to_string(), line, column))
+        })
+        .collect()
+}
+
+/// Tera functions take named arguments only: `ref("x")` becomes `ref(name="x")` (in
+/// tags only: the SQL around them is left as written).
 fn named_refs(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
-    let mut rest = text;
-    while let Some(i) = rest.find("ref(") {
-        let before_ok = i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
-        out.push_str(&rest[..i + 4]);
-        rest = &rest[i + 4..];
-        let trimmed = rest.trim_start();
-        if before_ok && (trimmed.starts_with('"') || trimmed.starts_with('\'')) {
-            out.push_str("name=");
-        }
+    let mut from = 0;
+    for i in ref_calls(text) {
+        out.push_str(&text[from..i + 4]);
+        out.push_str("name=");
+        from = i + 4;
     }
-    out.push_str(rest);
+    out.push_str(&text[from..]);
     out
 }
 
-/// The column in `line` (1-based) of what is at `column` in `named_refs(line)`: each
-/// `name=` inserted before it shifted it 5 to the right.
-fn original_column(line: &str, column: usize) -> usize {
+/// The column in line `line` (1-based) of `template` of what is at `column` in
+/// `named_refs(template)`: each `name=` inserted before it on that line shifted it 5 to
+/// the right (columns in characters, as Tera counts them).
+fn original_column(template: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = template
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let line_end = template[line_start..]
+        .find('\n')
+        .map_or(template.len(), |n| line_start + n);
     let mut shift = 0;
-    let mut at = 0;
-    let mut rest = line;
-    while let Some(i) = rest.find("ref(") {
-        let before_ok = i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
-        at += i + 4;
-        rest = &rest[i + 4..];
-        let trimmed = rest.trim_start();
-        if before_ok && (trimmed.starts_with('"') || trimmed.starts_with('\'')) {
-            // `name=` goes at `at` in the original, `at + shift` rewritten (in characters,
-            // as Tera counts columns).
-            if line[..at].chars().count() + shift + 1 > column {
-                break;
-            }
-            shift += 5;
+    for i in ref_calls(template)
+        .into_iter()
+        .filter(|&i| i >= line_start && i < line_end)
+    {
+        // `name=` goes after `ref(`, at this character of the original line.
+        let at = template[line_start..i + 4].chars().count();
+        if at + shift + 1 > column {
+            break;
         }
+        shift += 5;
     }
     column.saturating_sub(shift).max(1)
 }
@@ -105,7 +120,7 @@ fn syntax_error(name: &str, path: &Path, template: &str, err: &tera::Error) -> E
         .unwrap_or((0, 0));
     let source_line = template.lines().nth(line.saturating_sub(1)).unwrap_or("");
     let column = if line > 0 {
-        original_column(source_line, column)
+        original_column(template, line, column)
     } else {
         0
     };
@@ -267,11 +282,11 @@ mod tests {
         let line = r#"FROM {{ ref("a") }} JOIN {{ ref("b") } -- é"#;
         // `FROM {{ ref(name="a") }} JOIN {{ ref(name="b") }`: the unclosed `}` is at 45
         // rewritten, 35 in the file; a column before the first `ref(` is unchanged.
-        assert_eq!(original_column(line, 45), 35);
-        assert_eq!(original_column(line, 3), 3);
-        let accented = r#"-- é {{ ref("a") }"#;
-        // `-- é {{ ref(name="a") }`: the `}` at 25 rewritten, 20 in the file.
-        assert_eq!(original_column(accented, 25), 20);
+        assert_eq!(original_column(line, 1, 45), 35);
+        assert_eq!(original_column(line, 1, 3), 3);
+        let accented = "SELECT 1\n-- é {{ ref(\"a\") }";
+        // Line 2, `-- é {{ ref(name="a") }`: the `}` at 25 rewritten, 20 in the file.
+        assert_eq!(original_column(accented, 2, 25), 20);
     }
 
     #[test]
@@ -280,6 +295,14 @@ mod tests {
             named_refs("{{ ref(\"a\") }} {{ ref(name='b') }} pref('c')"),
             "{{ ref(name=\"a\") }} {{ ref(name='b') }} pref('c')"
         );
+        // Outside a tag (a SQL string, a comment) it is text: left as written, and not
+        // a dependency.
+        let sql = "SELECT 'see ref(\"a\")' -- ref('b')\nFROM {{ ref(\"c\") }}";
+        assert_eq!(
+            named_refs(sql),
+            "SELECT 'see ref(\"a\")' -- ref('b')\nFROM {{ ref(name=\"c\") }}"
+        );
+        assert_eq!(find_refs(sql), vec![("c".to_string(), 2, 9)]);
     }
 
     #[test]
