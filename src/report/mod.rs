@@ -554,48 +554,32 @@ mod tests {
 
     #[test]
     fn a_finished_period_is_compared_with_whole_ones_one_in_progress_with_as_many_days() {
-        // September is over: the whole of August (31 days) and of September 2025.
-        assert_eq!(
-            ends(ReportPeriod::Month, "2026-09-30"),
-            ["2026-09-30", "2026-08-31", "2025-09-30"]
-        );
-        // February 2025 is over: all of January, and February 2024 with its leap day.
-        assert_eq!(
-            ends(ReportPeriod::Month, "2025-02-28"),
-            ["2025-02-28", "2025-01-31", "2024-02-29"]
-        );
-        // Q1 2026 is over: all of Q4 2025, to 31 December.
-        assert_eq!(
-            ends(ReportPeriod::Quarter, "2026-03-31"),
-            ["2026-03-31", "2025-12-31", "2025-03-31"]
-        );
-        // Mid-month: the first 15 days of each.
-        assert_eq!(
-            ends(ReportPeriod::Month, "2026-09-15"),
-            ["2026-09-15", "2026-08-15", "2025-09-15"]
-        );
-        // 30 days into March: all of February (28 days), the first 30 of March 2025.
-        assert_eq!(
-            ends(ReportPeriod::Month, "2026-03-30"),
-            ["2026-03-30", "2026-02-28", "2025-03-30"]
-        );
-        // Wednesday of week 40: Monday to Wednesday of week 39 and of 2025-W40.
-        assert_eq!(
-            ends(ReportPeriod::Week, "2026-09-30"),
-            ["2026-09-30", "2026-09-23", "2025-10-01"]
-        );
-        // Q1 2024 in progress on 10 March (70 days, 29 February among them): the first 70
-        // days of Q4 2023, and Q1 2023 to the same date, 10 March (as kpi_sales_growth),
-        // not 70 days on (11 March).
-        assert_eq!(
-            ends(ReportPeriod::Quarter, "2024-03-10"),
-            ["2024-03-10", "2023-12-09", "2023-03-10"]
-        );
-        // In progress on 29 February: a year ago to the 28th.
-        assert_eq!(
-            ends(ReportPeriod::Quarter, "2024-02-29"),
-            ["2024-02-29", "2023-11-29", "2023-02-28"]
-        );
+        use ReportPeriod::{Month, Quarter, Week};
+        // (kind, as of, period_to, prev_to, year_ago_to), each worked out by hand.
+        #[rustfmt::skip]
+        let cases = [
+            // September is over: the whole of August (31 days) and of September 2025.
+            (Month, "2026-09-30", "2026-09-30", "2026-08-31", "2025-09-30"),
+            // February 2025 is over: all of January, and February 2024 with its leap day.
+            (Month, "2025-02-28", "2025-02-28", "2025-01-31", "2024-02-29"),
+            // Q1 2026 is over: all of Q4 2025, to 31 December.
+            (Quarter, "2026-03-31", "2026-03-31", "2025-12-31", "2025-03-31"),
+            // Mid-month: the first 15 days of each.
+            (Month, "2026-09-15", "2026-09-15", "2026-08-15", "2025-09-15"),
+            // 30 days into March: all of February (28 days), the first 30 of March 2025.
+            (Month, "2026-03-30", "2026-03-30", "2026-02-28", "2025-03-30"),
+            // Wednesday of week 40: Monday to Wednesday of week 39 and of 2025-W40.
+            (Week, "2026-09-30", "2026-09-30", "2026-09-23", "2025-10-01"),
+            // Q1 2024 in progress on 10 March (70 days, 29 February among them): the
+            // first 70 days of Q4 2023, and Q1 2023 to the same date, 10 March (as
+            // kpi_sales_growth), not 70 days on (11 March).
+            (Quarter, "2024-03-10", "2024-03-10", "2023-12-09", "2023-03-10"),
+            // In progress on 29 February: a year ago to the 28th.
+            (Quarter, "2024-02-29", "2024-02-29", "2023-11-29", "2023-02-28"),
+        ];
+        for (kind, as_of, to, prev, ago) in cases {
+            assert_eq!(ends(kind, as_of), [to, prev, ago], "{kind:?} as of {as_of}");
+        }
     }
 
     #[test]
