@@ -39,7 +39,7 @@ use crate::warehouse::export::{self, ExportSpec, PublishInfo, StagedExport};
 use crate::warehouse::load;
 use crate::warehouse::lock::RunLock;
 use crate::warehouse::manifest::{
-    arrival, config_fingerprint, fingerprint, Fingerprint, CONFIG_ENTRY,
+    config_fingerprint, fingerprint, ArrivalIndex, Fingerprint, CONFIG_ENTRY,
 };
 use crate::warehouse::runlog::RunStatus;
 use crate::warehouse::{EngineSettings, Warehouse, META_SCHEMA};
@@ -1048,12 +1048,8 @@ fn in_load_order(
     load: LoadMode,
 ) -> Vec<Fingerprint> {
     if load != LoadMode::Snapshot {
-        let arrived = |f: &Fingerprint| arrival(arrivals, f).unwrap_or(i64::MAX);
-        files.sort_by(|a, b| {
-            arrived(a)
-                .cmp(&arrived(b))
-                .then_with(|| a.path.cmp(&b.path))
-        });
+        let index = ArrivalIndex::new(arrivals);
+        files.sort_by_cached_key(|f| (index.of(f).unwrap_or(i64::MAX), f.path.clone()));
     }
     files
 }

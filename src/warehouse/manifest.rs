@@ -61,17 +61,36 @@ pub fn fingerprint(path: &Path) -> Result<Fingerprint> {
     })
 }
 
-/// The run `f`'s content arrived in, from [`Warehouse::arrivals`]: at its path, or else
-/// under another path with the same content (a renamed file, a moved project; the
-/// earliest such); `None` for a new or changed file.
-pub fn arrival(arrivals: &BTreeMap<String, (String, i64)>, f: &Fingerprint) -> Option<i64> {
-    match arrivals.get(f.path.to_string_lossy().as_ref()) {
-        Some((hash, run)) if *hash == f.hash => Some(*run),
-        _ => arrivals
-            .values()
-            .filter(|(hash, _)| *hash == f.hash)
-            .map(|(_, run)| *run)
-            .min(),
+/// [`Warehouse::arrivals`] indexed for lookups by path and by content, so ordering or
+/// recording thousands of files is not a scan of the manifest per file.
+pub struct ArrivalIndex<'a> {
+    by_path: &'a BTreeMap<String, (String, i64)>,
+    /// Content hash -> the earliest run it arrived in.
+    by_hash: BTreeMap<&'a str, i64>,
+}
+
+impl<'a> ArrivalIndex<'a> {
+    /// Indexes `arrivals` (path -> (hash, run)).
+    pub fn new(arrivals: &'a BTreeMap<String, (String, i64)>) -> Self {
+        let mut by_hash: BTreeMap<&str, i64> = BTreeMap::new();
+        for (hash, run) in arrivals.values() {
+            let e = by_hash.entry(hash.as_str()).or_insert(*run);
+            *e = (*e).min(*run);
+        }
+        ArrivalIndex {
+            by_path: arrivals,
+            by_hash,
+        }
+    }
+
+    /// The run `f`'s content arrived in: at its path, or else under another path with
+    /// the same content (a renamed file, a moved project; the earliest such); `None` for
+    /// a new or changed file.
+    pub fn of(&self, f: &Fingerprint) -> Option<i64> {
+        match self.by_path.get(f.path.to_string_lossy().as_ref()) {
+            Some((hash, run)) if *hash == f.hash => Some(*run),
+            _ => self.by_hash.get(f.hash.as_str()).copied(),
+        }
     }
 }
 
@@ -148,6 +167,7 @@ impl Warehouse {
         replace: bool,
     ) -> Result<()> {
         let before = self.arrivals(source)?;
+        let index = ArrivalIndex::new(&before);
         if replace {
             self.conn
                 .execute(
@@ -158,7 +178,7 @@ impl Warehouse {
         }
         for f in files {
             let path = f.path.to_string_lossy();
-            let arrived = arrival(&before, f).unwrap_or(run_id);
+            let arrived = index.of(f).unwrap_or(run_id);
             self.conn
                 .execute(
                     &format!(
@@ -199,5 +219,38 @@ impl Warehouse {
             )
             .ctx(|| "reading the catalog".into())?;
         Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(path: &str, hash: &str) -> Fingerprint {
+        Fingerprint {
+            path: PathBuf::from(path),
+            size: 1,
+            hash: hash.to_string(),
+        }
+    }
+
+    /// A file is known at its path with the same content, else by its content anywhere
+    /// (the earliest run holding it), else it is new.
+    #[test]
+    fn arrivals_are_found_by_path_then_by_content() {
+        let arrivals: BTreeMap<String, (String, i64)> = [
+            ("a.csv".to_string(), ("h1".to_string(), 3)),
+            ("b.csv".to_string(), ("h2".to_string(), 5)),
+            ("old/c.csv".to_string(), ("h2".to_string(), 2)),
+        ]
+        .into();
+        let index = ArrivalIndex::new(&arrivals);
+        assert_eq!(index.of(&fp("a.csv", "h1")), Some(3));
+        // b.csv at its path: its own run, not the earlier copy's.
+        assert_eq!(index.of(&fp("b.csv", "h2")), Some(5));
+        // Moved: c.csv's content under a new path keeps the earliest run of that content.
+        assert_eq!(index.of(&fp("new/c.csv", "h2")), Some(2));
+        // a.csv changed: its new content is nowhere, so it is new.
+        assert_eq!(index.of(&fp("a.csv", "h9")), None);
     }
 }
