@@ -116,6 +116,9 @@ mod tests {
             finishing();
             assert!(!interrupted());
         }
+        // The watch ended with its guard: idle, no connection held.
+        assert_eq!(STATE.load(Ordering::SeqCst), IDLE);
+        assert!(HANDLE.lock().unwrap().is_none());
         let _w = watch(conn.interrupt_handle());
         assert!(check().is_ok());
         finishing();

@@ -1561,8 +1561,15 @@ fn an_empty_ndjson_or_json_export_is_an_empty_load_not_missing_columns() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{file}: {err}");
         assert!(!err.contains("missing"), "{file}: {err}");
+        let source = if file.ends_with(".ndjson") {
+            "events"
+        } else {
+            "array"
+        };
         assert!(
-            err.contains("no rows to load (0 read); its table is created empty"),
+            err.contains(&format!(
+                "source `{source}`: no rows to load (0 read); its table is created empty"
+            )),
             "{file}: {err}"
         );
     }
@@ -1651,6 +1658,25 @@ fn a_renamed_appended_file_is_not_appended_again() {
             vec!["B", "shipped"],
             vec!["C", "open"]
         ]
+    );
+    // The renamed file was not read at all (its rows would otherwise be dropped as exact
+    // copies of the table's, hiding a failed rename detection): run 3 read C only, and
+    // the manifest keeps the renamed file's first run.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT rows_read::VARCHAR, rows_exact_duplicate::VARCHAR FROM salespipe.run_sources
+             WHERE run_id = 3 AND source = 'orders'"
+        ),
+        vec![vec!["1", "0"]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT arrived::VARCHAR FROM salespipe.manifest
+             WHERE source = 'orders' AND file LIKE '%orders_2026-01-01.done.csv'"
+        ),
+        vec![vec!["1"]]
     );
     drop(db);
     // And the next run knows it under its new name.

@@ -1096,6 +1096,10 @@ fn ctrl_c_rolls_the_run_back_and_logs_it() {
     let count = "SELECT count(*)::VARCHAR FROM order_lines";
     let before = scalar(&db, count);
     drop(db);
+    // A full refresh of the same files would leave the same count whether it rolled back
+    // or not: the Parquet link and run 2's bookkeeping tell.
+    let link = || std::fs::read_link(d.join("out/parquet/fct_order_lines")).unwrap();
+    let link_before = link();
     // A full refresh takes about 5 s here: interrupted 1.5 s in, mid-run.
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_salespipe"))
         .args(["run", "pipelines/daily.yaml", "--quiet", "--full-refresh"])
@@ -1134,6 +1138,15 @@ fn ctrl_c_rolls_the_run_back_and_logs_it() {
     );
     assert_eq!(scalar(&db, count), before);
     assert_eq!(staged_tables(&db), Vec::<Vec<String>>::new());
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT ((SELECT count(*) FROM salespipe.manifest WHERE run_id = 2)
+                 + (SELECT count(*) FROM salespipe.run_models WHERE run_id = 2))::VARCHAR"
+        ),
+        "0"
+    );
+    assert_eq!(link(), link_before);
     drop(db);
     // The lock is released: the next run starts at once, with no abandoned run.
     salespipe_ok(d, &["run", "pipelines/daily.yaml", "--quiet"]);

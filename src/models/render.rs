@@ -280,13 +280,17 @@ mod tests {
     #[test]
     fn columns_are_mapped_back_through_the_rewrite() {
         let line = r#"FROM {{ ref("a") }} JOIN {{ ref("b") } -- é"#;
-        // `FROM {{ ref(name="a") }} JOIN {{ ref(name="b") }`: the unclosed `}` is at 45
-        // rewritten, 35 in the file; a column before the first `ref(` is unchanged.
-        assert_eq!(original_column(line, 1, 45), 35);
+        // `FROM {{ ref(name="a") }} JOIN {{ ref(name="b") }`: the unclosed `}` is at 48
+        // rewritten, 38 in the file; between the two refs, one shift; before the first
+        // `ref(`, none.
+        assert_eq!(original_column(line, 1, 48), 38);
+        assert_eq!(original_column(line, 1, 26), 21);
         assert_eq!(original_column(line, 1, 3), 3);
-        let accented = "SELECT 1\n-- é {{ ref(\"a\") }";
-        // Line 2, `-- é {{ ref(name="a") }`: the `}` at 25 rewritten, 20 in the file.
-        assert_eq!(original_column(accented, 2, 25), 20);
+        // Line 2, `-- éééééééééé {{ ref(name="a" }}`: the `name=` goes after 21
+        // characters (31 bytes); what is at 31 rewritten is at 26 in the file. Counting
+        // bytes would put the insertion after it and leave 31.
+        let accented = "SELECT 1\n-- éééééééééé {{ ref(\"a\" }}";
+        assert_eq!(original_column(accented, 2, 31), 26);
     }
 
     #[test]

@@ -719,6 +719,16 @@ def kpis(sample, customers, products, orders, lines, fx):
 
     months = [datetime.date(y, m, 1) for y in (2025, 2026) for m in range(1, 13) if datetime.date(y, m, 1) <= AS_OF_DATE]
     sales_by_month = [{"month": str(mo), **total(lambda x, mo=mo: month_of(x["date"]) == mo)} for mo in months]
+    # The weekly report's windows (2026-W40 to its as-of Wednesday, the same days of the
+    # week before and of 2025-W40), by date.
+    sales_by_days = [
+        {"from": str(a), "to": str(b), **total(lambda x, a=a, b=b: a <= x["date"] <= b)}
+        for a, b in [
+            (datetime.date(2026, 9, 28), datetime.date(2026, 9, 30)),
+            (datetime.date(2026, 9, 21), datetime.date(2026, 9, 23)),
+            (datetime.date(2025, 9, 29), datetime.date(2025, 10, 1)),
+        ]
+    ]
     sales_by_region_2025 = [
         {"region": r, **total(lambda x, r=r: x["date"].year == 2025 and x["region"] == r)} for r in REGIONS
     ]
@@ -922,6 +932,7 @@ def kpis(sample, customers, products, orders, lines, fx):
     result = {
         "tables": tables,
         "sales_by_month": sales_by_month,
+        "sales_by_days": sales_by_days,
         "sales_by_region_2025": sales_by_region_2025,
         "attainment": attain,
         "satisfaction": sat,
